@@ -1,0 +1,175 @@
+package config
+
+import (
+	"fmt"
+	"strings"
+	"time"
+
+	"go.yaml.in/yaml/v3"
+)
+
+// Collector is the file's settings for one collector, with its built-in defaults filled in.
+type Collector struct {
+	Name    string
+	Enabled bool
+	// Interval is 0 unless the file sets it: whether it was set decides if a tenant's
+	// refresh_interval may override the collector's default. Use Config.Interval for the interval
+	// to run at.
+	Interval   time.Duration
+	Lookback   time.Duration   // alerts, machine_actions, incidents, investigations
+	StaleAfter []time.Duration // machines
+	PerMachine bool            // machines
+}
+
+// CollectorNames lists the collectors in the order the docs and --config.check show them.
+var CollectorNames = []string{
+	"alerts", "machines", "scores", "vulnerabilities", "recommendations",
+	"av_health", "machine_actions", "incidents", "indicators", "investigations",
+}
+
+const day = 24 * time.Hour
+
+// The defaults follow how fast each kind of data changes and what it costs: alerts and incidents
+// move by the minute; scores and TVM data are recomputed by Defender a few times a day; indicators
+// and investigations are off because most tenants do not use them and each costs calls.
+var collectorDefaults = map[string]Collector{
+	"alerts":          {Enabled: true, Interval: 5 * time.Minute, Lookback: 30 * day},
+	"machines":        {Enabled: true, Interval: 15 * time.Minute, StaleAfter: []time.Duration{day, 7 * day, 30 * day}},
+	"scores":          {Enabled: true, Interval: time.Hour},
+	"vulnerabilities": {Enabled: true, Interval: time.Hour},
+	"recommendations": {Enabled: true, Interval: time.Hour},
+	"av_health":       {Enabled: true, Interval: time.Hour},
+	"machine_actions": {Enabled: true, Interval: 5 * time.Minute, Lookback: 30 * day},
+	"incidents":       {Enabled: true, Interval: 5 * time.Minute, Lookback: 30 * day},
+	"indicators":      {Enabled: false, Interval: time.Hour},
+	"investigations":  {Enabled: false, Interval: 15 * time.Minute, Lookback: 30 * day},
+}
+
+// DefaultCollector returns a collector's built-in settings, including its default interval. It
+// returns a zero Collector (with Name set) for an unknown name.
+func DefaultCollector(name string) Collector {
+	c := collectorDefaults[name]
+	c.Name = name
+	c.StaleAfter = append([]time.Duration(nil), c.StaleAfter...)
+	if len(c.StaleAfter) == 0 {
+		c.StaleAfter = nil
+	}
+	return c
+}
+
+// collectorKeys says which options each collector takes; anything else is a typo or a misplaced
+// option and is rejected.
+func collectorKeys(name string) []string {
+	keys := []string{"enabled", "interval"}
+	if DefaultCollector(name).Lookback > 0 {
+		keys = append(keys, "lookback")
+	}
+	if name == "machines" {
+		keys = append(keys, "stale_after", "per_machine")
+	}
+	return keys
+}
+
+// collectorsFor lists the collectors that take an option, for "did you mean to put it there" hints.
+func collectorsFor(key string) []string {
+	var names []string
+	for _, n := range CollectorNames {
+		if contains(collectorKeys(n), key) {
+			names = append(names, n)
+		}
+	}
+	return names
+}
+
+func (d *decoder) collectors(n *yaml.Node, path string) map[string]Collector {
+	out := make(map[string]Collector, len(CollectorNames))
+	for _, name := range CollectorNames {
+		c := DefaultCollector(name)
+		c.Interval = 0
+		out[name] = c
+	}
+	pairs, _ := d.mapping(n, path, nil, noHint)
+	for _, p := range d.knownCollectors(pairs, path) {
+		c := out[p.key]
+		keys := collectorKeys(p.key)
+		opts, _ := d.mapping(p.v, p.path, keys, func(key string) string {
+			if owners := collectorsFor(key); len(owners) > 0 {
+				return fmt.Sprintf("%s applies only to %s", key, strings.Join(owners, ", "))
+			}
+			return ""
+		})
+		for _, o := range opts {
+			switch o.key {
+			case "enabled":
+				if v, ok := d.boolean(o.v, o.path); ok {
+					c.Enabled = v
+				}
+			case "interval":
+				if v, ok := d.positive(o.v, o.path); ok {
+					c.Interval = v
+				}
+			case "lookback":
+				if v, ok := d.positive(o.v, o.path); ok {
+					c.Lookback = v
+				}
+			case "stale_after":
+				if v, ok := d.staleAfter(o.v, o.path); ok {
+					c.StaleAfter = v
+				}
+			case "per_machine":
+				if v, ok := d.boolean(o.v, o.path); ok {
+					c.PerMachine = v
+				}
+			}
+		}
+		out[p.key] = c
+	}
+	return out
+}
+
+// knownCollectors reports unknown collector names with the list of known ones (mapping() with a nil
+// known list accepts any key, because the message here is about collectors, not keys).
+func (d *decoder) knownCollectors(pairs []pair, path string) []pair {
+	var known []pair
+	for _, p := range pairs {
+		if _, ok := collectorDefaults[p.key]; ok {
+			known = append(known, p)
+			continue
+		}
+		msg := fmt.Sprintf("unknown collector (known: %s)", strings.Join(CollectorNames, ", "))
+		if p.key == "hunting" {
+			msg += "; hunting queries go in the top-level hunting: section"
+		} else if s := suggest(p.key, CollectorNames); s != "" {
+			msg += "; did you mean " + s + "?"
+		}
+		d.errf(p.k, p.path, "%s", msg)
+	}
+	return known
+}
+
+// staleAfter must be increasing so that the stale-machine thresholds nest (every machine stale for
+// 30d is also stale for 7d), which the dashboards rely on when they subtract one from the next.
+func (d *decoder) staleAfter(n *yaml.Node, path string) ([]time.Duration, bool) {
+	items, ok := d.sequence(n, path, "durations")
+	if !ok {
+		return nil, false
+	}
+	if len(items) == 0 {
+		d.errf(d.resolve(n), path, "needs at least one duration, e.g. [24h, 7d, 30d]")
+		return nil, false
+	}
+	out := make([]time.Duration, 0, len(items))
+	for i, it := range items {
+		ipath := fmt.Sprintf("%s[%d]", path, i)
+		v, ok := d.positive(it, ipath)
+		if !ok {
+			return nil, false
+		}
+		if i > 0 && v <= out[i-1] {
+			d.errf(it, ipath, "%s is not greater than the threshold before it (%s): list thresholds in increasing order, e.g. [24h, 7d, 30d]", formatDuration(v), formatDuration(out[i-1]))
+			return nil, false
+		}
+		out = append(out, v)
+	}
+	return out, true
+}
