@@ -1,0 +1,104 @@
+package defender
+
+import (
+	"errors"
+	"strconv"
+	"time"
+
+	"github.com/prometheus/client_golang/prometheus"
+)
+
+// Metrics are the client's own metrics, shared by the clients of every
+// tenant. A nil *Metrics is valid and records nothing.
+type Metrics struct {
+	requests  *prometheus.CounterVec
+	duration  *prometheus.HistogramVec
+	throttled *prometheus.CounterVec
+	retries   *prometheus.CounterVec
+}
+
+// NewMetrics creates the metrics and registers them with reg (nil: not
+// registered). Registering twice on the same registry reuses the collectors
+// already there, so a reload may call it again.
+func NewMetrics(reg prometheus.Registerer) *Metrics {
+	m := &Metrics{
+		requests: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Name: "defender_api_requests_total",
+			Help: "HTTP requests sent to Defender, Graph and Entra, by path template and HTTP status (\"error\" when no answer came).",
+		}, []string{"tenant", "api", "endpoint", "code"}),
+		duration: prometheus.NewHistogramVec(prometheus.HistogramOpts{
+			Name:    "defender_api_request_duration_seconds",
+			Help:    "Duration of HTTP requests to Defender, Graph and Entra, including reading the answer.",
+			Buckets: []float64{0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 20, 30, 60},
+		}, []string{"tenant", "api", "endpoint"}),
+		throttled: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Name: "defender_api_throttled_total",
+			Help: "Answers with HTTP 429 (Too Many Requests) from Defender or Graph.",
+		}, []string{"tenant", "api"}),
+		retries: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Name: "defender_api_retries_total",
+			Help: "Requests sent again after a 5xx, a 429, a 401 (with a fresh token) or a network error.",
+		}, []string{"tenant", "api"}),
+	}
+	if reg != nil {
+		m.requests = register(reg, m.requests)
+		m.duration = register(reg, m.duration)
+		m.throttled = register(reg, m.throttled)
+		m.retries = register(reg, m.retries)
+	}
+	return m
+}
+
+func register[C prometheus.Collector](reg prometheus.Registerer, c C) C {
+	if err := reg.Register(c); err != nil {
+		var are prometheus.AlreadyRegisteredError
+		if errors.As(err, &are) {
+			if existing, ok := are.ExistingCollector.(C); ok {
+				return existing
+			}
+		}
+		panic(err)
+	}
+	return c
+}
+
+// DeleteTenant drops every series of a tenant that was removed from the
+// configuration, so that it does not linger until restart.
+func (m *Metrics) DeleteTenant(tenant string) {
+	if m == nil {
+		return
+	}
+	l := prometheus.Labels{"tenant": tenant}
+	m.requests.DeletePartialMatch(l)
+	m.duration.DeletePartialMatch(l)
+	m.throttled.DeletePartialMatch(l)
+	m.retries.DeletePartialMatch(l)
+}
+
+// observe records one HTTP exchange. code is the HTTP status, or 0 for
+// "no answer".
+func (m *Metrics) observe(tenant string, api API, endpoint string, code int, d time.Duration) {
+	if m == nil {
+		return
+	}
+	c := "error"
+	if code > 0 {
+		c = strconv.Itoa(code)
+	}
+	m.requests.WithLabelValues(tenant, string(api), endpoint, c).Inc()
+	m.duration.WithLabelValues(tenant, string(api), endpoint).Observe(d.Seconds())
+}
+
+func (m *Metrics) throttle(tenant string, api API) {
+	if m == nil {
+		return
+	}
+	m.throttled.WithLabelValues(tenant, string(api)).Inc()
+}
+
+func (m *Metrics) retry(tenant string, api API) {
+	if m == nil {
+		return
+	}
+	m.retries.WithLabelValues(tenant, string(api)).Inc()
+}

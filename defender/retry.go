@@ -1,0 +1,320 @@
+package defender
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"fmt"
+	"io"
+	"math/rand/v2"
+	"mime"
+	"net/http"
+	"net/url"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/go-kit/log/level"
+)
+
+// send performs one logical call: it takes a budget slot and a token for
+// every attempt, retries 5xx, 429 and network errors with backoff (honouring
+// Retry-After), renews the token once after a 401, and returns a 2xx JSON
+// answer whose body is capped and must be closed. Any other answer becomes
+// an *APIError.
+func (c *Client) send(ctx context.Context, req *Request, u *url.URL) (*http.Response, error) {
+	base := c.bases[req.API]
+	scope := c.scopes[req.API]
+	method, endpoint := req.method(), req.endpoint()
+	if !sameOrigin(u, base) {
+		return nil, fmt.Errorf("%w: %s %s: %s is not %s", ErrForeignNextLink, method, endpoint, origin(u), origin(base))
+	}
+
+	var (
+		rejected  string // a token answered with 401, to be replaced once
+		refreshed bool
+		retries   int // retries spent on 5xx, 429 and network errors
+	)
+	for attempt := 0; ; attempt++ {
+		if err := ctx.Err(); err != nil {
+			return nil, fmt.Errorf("%s %s: %w", method, endpoint, err)
+		}
+		if err := c.budgets.acquire(ctx, req.Family); err != nil {
+			return nil, fmt.Errorf("%s %s: %w", method, endpoint, err)
+		}
+		token, err := c.token(ctx, scope, rejected)
+		if err != nil {
+			return nil, err
+		}
+		if attempt > 0 {
+			// Counted here, not at the top of the loop: a retry that ends
+			// before a request leaves (no budget, no token) was not one.
+			c.metrics.retry(c.tenant, req.API)
+		}
+		resp, cancel, err := c.attempt(ctx, req, u, base, token)
+		if err != nil {
+			if ctx.Err() != nil {
+				return nil, fmt.Errorf("%s %s: %w", method, endpoint, ctx.Err())
+			}
+			err = fmt.Errorf("%s %s: %w", method, endpoint, err)
+			if retries >= c.maxRetries {
+				return nil, err
+			}
+			retries++
+			if werr := c.backoff(ctx, req, c.backoffDelay(retries), err); werr != nil {
+				return nil, werr
+			}
+			continue
+		}
+
+		status := resp.StatusCode
+		switch {
+		case status >= 200 && status < 300:
+			if err := checkJSON(resp); err != nil {
+				c.discard(resp, cancel)
+				return nil, fmt.Errorf("%s %s: %w", method, endpoint, err)
+			}
+			resp.Body = &cappedBody{body: resp.Body, limit: c.maxBody, endpoint: endpoint, cancel: cancel}
+			return resp, nil
+
+		case status == http.StatusUnauthorized && !refreshed:
+			// A cached token may have been revoked or have expired early:
+			// one fresh token, one more try.
+			apiErr := c.apiError(resp, cancel, method, endpoint)
+			level.Debug(c.logger).Log("msg", "401 from API, renewing the token", "endpoint", endpoint, "err", apiErr)
+			refreshed, rejected = true, token
+			continue
+
+		case status == http.StatusTooManyRequests:
+			c.metrics.throttle(c.tenant, req.API)
+			apiErr := c.apiError(resp, cancel, method, endpoint)
+			if req.Family == FamilyHunting && huntingQuotaSpent(apiErr) {
+				// A spent CPU quota outlasts any retry; RunHunting defers the family.
+				return nil, apiErr
+			}
+			if retries >= c.maxRetries {
+				return nil, apiErr
+			}
+			retries++
+			wait := apiErr.RetryAfter
+			if wait <= 0 {
+				wait = c.backoffDelay(retries)
+			}
+			if dl, ok := ctx.Deadline(); ok && c.now().Add(wait).After(dl) {
+				return nil, fmt.Errorf("%w; Retry-After %s does not fit before the deadline (%s left)",
+					apiErr, wait, dl.Sub(c.now()).Round(time.Second))
+			}
+			// Every caller of this family waits, not only this one.
+			c.budgets.pauseUntil(req.Family, c.now().Add(wait))
+			if werr := c.backoff(ctx, req, wait, apiErr); werr != nil {
+				return nil, werr
+			}
+
+		case status >= 500:
+			apiErr := c.apiError(resp, cancel, method, endpoint)
+			if retries >= c.maxRetries {
+				return nil, apiErr
+			}
+			retries++
+			wait := c.backoffDelay(retries)
+			if apiErr.RetryAfter > wait {
+				wait = apiErr.RetryAfter
+			}
+			if werr := c.backoff(ctx, req, wait, apiErr); werr != nil {
+				return nil, werr
+			}
+
+		default: // 3xx (redirects are not followed), 4xx, a second 401
+			return nil, c.apiError(resp, cancel, method, endpoint)
+		}
+	}
+}
+
+// token gets a token under the request timeout: a hanging authority must
+// not hold a refresh longer than a hanging API would.
+func (c *Client) token(ctx context.Context, scope, rejected string) (string, error) {
+	ctx, cancel := context.WithTimeout(ctx, c.timeout)
+	defer cancel()
+	return c.tokens.get(ctx, scope, rejected)
+}
+
+// attempt sends one HTTP request under its own timeout. On success the
+// caller owns cancel (it ends the timeout once the body is read).
+func (c *Client) attempt(ctx context.Context, req *Request, u, base *url.URL, token string) (*http.Response, context.CancelFunc, error) {
+	actx, cancel := context.WithTimeout(ctx, c.timeout)
+	var body io.Reader
+	if req.Body != nil {
+		body = bytes.NewReader(req.Body)
+	}
+	hreq, err := http.NewRequestWithContext(actx, req.method(), u.String(), body)
+	if err != nil {
+		cancel()
+		return nil, nil, err
+	}
+	if err := bearer(hreq, base, token); err != nil {
+		cancel()
+		return nil, nil, err
+	}
+	hreq.Header.Set("Accept", "application/json")
+	hreq.Header.Set("User-Agent", "defender_exporter")
+	if req.Body != nil {
+		hreq.Header.Set("Content-Type", "application/json")
+	}
+	start := time.Now()
+	resp, err := c.http.Do(hreq)
+	if err != nil {
+		c.metrics.observe(c.tenant, req.API, req.endpoint(), 0, time.Since(start))
+		cancel()
+		return nil, nil, err
+	}
+	// The duration covers reading the body: observed when it is closed.
+	done := func() {
+		c.metrics.observe(c.tenant, req.API, req.endpoint(), resp.StatusCode, time.Since(start))
+		cancel()
+	}
+	return resp, done, nil
+}
+
+// backoff waits d before the next attempt, unless the wait would outlast
+// the context: then cause is returned at once, not after a pointless wait.
+func (c *Client) backoff(ctx context.Context, req *Request, d time.Duration, cause error) error {
+	if dl, ok := ctx.Deadline(); ok && c.now().Add(d).After(dl) {
+		return cause
+	}
+	level.Debug(c.logger).Log("msg", "retrying", "endpoint", req.endpoint(), "wait", d, "err", cause)
+	if err := c.sleep(ctx, d); err != nil {
+		return fmt.Errorf("%w (while waiting to retry: %w)", cause, err)
+	}
+	return nil
+}
+
+// backoffDelay is the capped exponential backoff for the n-th retry
+// (n >= 1) with "equal jitter": half fixed, half random, so that tenants
+// failing together do not retry together.
+func (c *Client) backoffDelay(n int) time.Duration {
+	d := c.retryBase
+	for i := 1; i < n && d < c.retryMax; i++ {
+		d *= 2
+	}
+	d = min(d, c.retryMax)
+	half := d / 2
+	return half + rand.N(d-half+1)
+}
+
+// parseRetryAfter reads Retry-After as seconds or an HTTP date, capped at
+// maxRetryAfter; 0 when absent or unreadable.
+func parseRetryAfter(h string, now time.Time) time.Duration {
+	h = strings.TrimSpace(h)
+	if h == "" {
+		return 0
+	}
+	var d time.Duration
+	if secs, err := strconv.ParseInt(h, 10, 64); err == nil {
+		if secs < 0 {
+			return 0
+		}
+		d = time.Duration(min(secs, int64(maxRetryAfter/time.Second))) * time.Second
+	} else if t, err := http.ParseTime(h); err == nil {
+		d = t.Sub(now)
+	}
+	return max(0, min(d, maxRetryAfter))
+}
+
+// apiError reads (a bounded part of) an error answer and closes it.
+func (c *Client) apiError(resp *http.Response, cancel context.CancelFunc, method, endpoint string) *APIError {
+	defer c.discard(resp, cancel)
+	e := &APIError{
+		Method:     method,
+		Endpoint:   endpoint,
+		Status:     resp.StatusCode,
+		RetryAfter: parseRetryAfter(resp.Header.Get("Retry-After"), c.now()),
+	}
+	body, _ := io.ReadAll(io.LimitReader(resp.Body, 64<<10))
+	var shape struct {
+		Error struct {
+			Code    string `json:"code"`
+			Message string `json:"message"`
+			Target  string `json:"target"`
+		} `json:"error"`
+	}
+	switch {
+	case json.Unmarshal(body, &shape) == nil && (shape.Error.Code != "" || shape.Error.Message != ""):
+		e.Code = trimMessage(shape.Error.Code)
+		e.Message = trimMessage(shape.Error.Message)
+		e.Target = trimMessage(shape.Error.Target)
+	case resp.StatusCode >= 300 && resp.StatusCode < 400:
+		if loc, err := resp.Location(); err == nil {
+			// Origin and path only: a query may carry anything.
+			e.Message = "redirect to " + origin(loc) + loc.EscapedPath() + " not followed"
+		}
+	case len(bytes.TrimSpace(body)) > 0 && isTextual(resp.Header.Get("Content-Type")):
+		e.Message = trimMessage(string(body))
+	}
+	return e
+}
+
+func isTextual(contentType string) bool {
+	mt, _, _ := mime.ParseMediaType(contentType)
+	return mt == "text/plain" || isJSONType(mt)
+}
+
+// discard drains a little of the body so the connection can be reused,
+// then closes it.
+func (c *Client) discard(resp *http.Response, cancel context.CancelFunc) {
+	_, _ = io.Copy(io.Discard, io.LimitReader(resp.Body, 64<<10))
+	resp.Body.Close()
+	cancel()
+}
+
+func checkJSON(resp *http.Response) error {
+	ct := resp.Header.Get("Content-Type")
+	mt, _, err := mime.ParseMediaType(ct)
+	if err != nil || !isJSONType(mt) {
+		return fmt.Errorf("%w: want application/json, got %q", ErrUnexpectedContentType, trimMessage(ct))
+	}
+	return nil
+}
+
+func isJSONType(mt string) bool {
+	return mt == "application/json" || (strings.HasPrefix(mt, "application/") && strings.HasSuffix(mt, "+json"))
+}
+
+// cappedBody fails a read past limit with ErrResponseTooLarge, and ends
+// the attempt's timeout and records its metrics on Close.
+type cappedBody struct {
+	body     io.ReadCloser
+	limit    int64
+	read     int64
+	endpoint string
+	cancel   context.CancelFunc
+	closed   bool
+}
+
+func (b *cappedBody) Read(p []byte) (int, error) {
+	if b.read >= b.limit {
+		// Is there more? One byte tells.
+		var one [1]byte
+		n, err := b.body.Read(one[:])
+		if n > 0 {
+			return 0, fmt.Errorf("%w: %s answered more than %d bytes (max_response_bytes)", ErrResponseTooLarge, b.endpoint, b.limit)
+		}
+		return 0, err
+	}
+	if int64(len(p)) > b.limit-b.read {
+		p = p[:b.limit-b.read]
+	}
+	n, err := b.body.Read(p)
+	b.read += int64(n)
+	return n, err
+}
+
+func (b *cappedBody) Close() error {
+	if b.closed {
+		return nil
+	}
+	b.closed = true
+	_, _ = io.Copy(io.Discard, io.LimitReader(b.body, 64<<10))
+	err := b.body.Close()
+	b.cancel()
+	return err
+}
