@@ -1,0 +1,74 @@
+// Package collector turns Defender entities into Prometheus metrics. Each
+// collector refreshes in the background on its own interval (Defender's call
+// quotas rule out calling it per scrape); a scrape only replays the latest
+// snapshots.
+package collector
+
+import (
+	"context"
+	"fmt"
+	"sort"
+	"time"
+
+	"github.com/go-kit/log"
+	"github.com/prometheus/client_golang/prometheus"
+
+	"github.com/defender-exporter/defender_exporter/config"
+	"github.com/defender-exporter/defender_exporter/defender"
+)
+
+const namespace = "defender"
+
+// cachedHelp is appended to the HELP of every Defender-derived metric, as the
+// exporter-writing guide asks of metrics that are not fetched per scrape.
+const cachedHelp = " Refreshed in the background; see defender_collector_last_success_timestamp_seconds."
+
+// Target is what a refresh works on: one tenant and its API client.
+type Target struct {
+	Tenant string
+	Client *defender.Client
+	// Now is the refresh's clock; lookback windows and staleness are
+	// measured from it. Tests pin it.
+	Now    func() time.Time
+	Logger log.Logger
+}
+
+// Collector refreshes one kind of Defender data for one tenant.
+type Collector interface {
+	// Refresh reads Defender and returns the complete set of metrics for
+	// the target. It returns either a full snapshot or an error, never a
+	// partial set: a failed refresh keeps the previous snapshot.
+	Refresh(ctx context.Context, t *Target) ([]prometheus.Metric, error)
+}
+
+// Factory builds a collector from its configuration.
+type Factory func(cfg config.Collector) (Collector, error)
+
+var factories = map[string]Factory{}
+
+// register is called from each collector file's init, node_exporter style.
+func register(name string, f Factory) {
+	if _, dup := factories[name]; dup {
+		panic("collector registered twice: " + name)
+	}
+	factories[name] = f
+}
+
+// Names lists the collectors compiled in, sorted.
+func Names() []string {
+	names := make([]string, 0, len(factories))
+	for n := range factories {
+		names = append(names, n)
+	}
+	sort.Strings(names)
+	return names
+}
+
+// New builds the named collector.
+func New(cfg config.Collector) (Collector, error) {
+	f, ok := factories[cfg.Name]
+	if !ok {
+		return nil, fmt.Errorf("collector %q is not implemented in this build (have %v)", cfg.Name, Names())
+	}
+	return f(cfg)
+}

@@ -1,0 +1,53 @@
+package collector
+
+import (
+	"context"
+	"fmt"
+	"net/url"
+	"time"
+
+	"github.com/prometheus/client_golang/prometheus"
+
+	"github.com/defender-exporter/defender_exporter/config"
+	"github.com/defender-exporter/defender_exporter/defender"
+)
+
+func init() { register("investigations", newInvestigationsCollector) }
+
+var investigationsDesc = newDesc("investigations",
+	"Automated investigations started within the lookback window, by state.",
+	"state")
+
+type investigationsCollector struct {
+	lookback time.Duration
+}
+
+func newInvestigationsCollector(cfg config.Collector) (Collector, error) {
+	if cfg.Lookback <= 0 {
+		return nil, fmt.Errorf("investigations: lookback must be positive, got %s", cfg.Lookback)
+	}
+	return &investigationsCollector{lookback: cfg.Lookback}, nil
+}
+
+// investigationsMaxPage is the documented page-size limit of /api/investigations.
+const investigationsMaxPage = 10000
+
+func (c *investigationsCollector) Refresh(ctx context.Context, t *Target) ([]prometheus.Metric, error) {
+	since := t.Now().Add(-c.lookback).UTC().Format(time.RFC3339)
+	states := newCounter(investigationsDesc)
+	_, err := defender.List(ctx, t.Client, defender.Request{
+		API:      defender.APIMDE,
+		Family:   defender.FamilyMDE,
+		Endpoint: "/api/investigations",
+		Path:     "/api/investigations",
+		Query:    url.Values{"$filter": {"startTime ge " + since}},
+		PageSize: investigationsMaxPage,
+	}, func(x *defender.Investigation) error {
+		states.inc(investigationState.canon(x.State))
+		return nil
+	})
+	if err != nil {
+		return nil, fmt.Errorf("listing investigations: %w", err)
+	}
+	return states.emit(nil, t.Tenant), nil
+}

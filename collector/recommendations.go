@@ -1,0 +1,53 @@
+package collector
+
+import (
+	"context"
+	"fmt"
+
+	"github.com/prometheus/client_golang/prometheus"
+
+	"github.com/defender-exporter/defender_exporter/config"
+	"github.com/defender-exporter/defender_exporter/defender"
+)
+
+func init() { register("recommendations", newRecommendationsCollector) }
+
+var (
+	recommendationsDesc = newDesc("recommendations",
+		"Security recommendations from Defender Vulnerability Management.",
+		"category", "remediation_type", "status")
+	recommendationExposedDesc = newDesc("recommendation_exposed_machines",
+		"Sum over the security recommendations of a category of the machines each applies to (exposedMachinesCount).",
+		"category")
+)
+
+type recommendationsCollector struct{}
+
+func newRecommendationsCollector(config.Collector) (Collector, error) {
+	return recommendationsCollector{}, nil
+}
+
+// recommendationsMaxPage is the documented $top limit of /api/recommendations.
+const recommendationsMaxPage = 10000
+
+func (recommendationsCollector) Refresh(ctx context.Context, t *Target) ([]prometheus.Metric, error) {
+	recs := newCounter(recommendationsDesc)
+	exposed := newCounter(recommendationExposedDesc)
+	_, err := defender.List(ctx, t.Client, defender.Request{
+		API:      defender.APIMDE,
+		Family:   defender.FamilyMDE,
+		Endpoint: "/api/recommendations",
+		Path:     "/api/recommendations",
+		PageSize: recommendationsMaxPage,
+	}, func(r *defender.Recommendation) error {
+		cat := recCategory.canon(r.RecommendationCategory)
+		recs.inc(cat, recRemediationType.canon(r.RemediationType), recStatus.canon(r.Status))
+		exposed.add(r.ExposedMachinesCount.Value, cat)
+		return nil
+	})
+	if err != nil {
+		return nil, fmt.Errorf("listing recommendations: %w", err)
+	}
+	out := recs.emit(nil, t.Tenant)
+	return exposed.emit(out, t.Tenant), nil
+}

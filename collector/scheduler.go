@@ -1,0 +1,557 @@
+package collector
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"math/rand/v2"
+	"reflect"
+	"regexp"
+	"sort"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/go-kit/log"
+	"github.com/go-kit/log/level"
+	"github.com/prometheus/client_golang/prometheus"
+
+	"github.com/defender-exporter/defender_exporter/config"
+	"github.com/defender-exporter/defender_exporter/defender"
+)
+
+// ClientFactory builds the API client of one tenant. main wires the real
+// one; it is a parameter so the scheduler does not decide how clients are
+// configured.
+type ClientFactory func(t config.Tenant) (*defender.Client, error)
+
+// SchedulerOptions tune the scheduler; the zero value is production.
+type SchedulerOptions struct {
+	// MaxJitter caps the random delay before a job's first refresh, which
+	// spreads many tenants' start-up calls. Default 15s; never more than a
+	// quarter of the job's interval.
+	MaxJitter time.Duration
+	// Now is the clock given to collectors. Default time.Now.
+	Now func() time.Time
+	// Concurrency caps refreshes running at once across all tenants, so a
+	// partner with hundreds of tenants does not open hundreds of
+	// connections at once. Default 8.
+	Concurrency int
+	// Manual leaves the timers off: jobs run only through RefreshNow.
+	// Tests use it to decide exactly when Defender is called.
+	Manual bool
+	// OnTenantRemoved is called with the name of a tenant dropped by a
+	// reload, to delete its series from other metric families.
+	OnTenantRemoved func(tenant string)
+}
+
+// Scheduler runs every (tenant, collector) job on its own interval and
+// serves their latest snapshots. It is a prometheus.Collector.
+type Scheduler struct {
+	logger    log.Logger
+	opts      SchedulerOptions
+	newClient ClientFactory
+	sem       chan struct{}
+
+	mu      sync.Mutex
+	tenants map[string]*tenantState
+	jobs    map[jobKey]*job
+	stopped bool
+}
+
+// jobKey names a job. Hunting has one job per query, told apart by query.
+type jobKey struct{ tenant, collector, query string }
+
+type tenantState struct {
+	cfg    config.Tenant
+	client *defender.Client
+	err    error // why client is nil
+}
+
+// NewScheduler returns a scheduler with no jobs; Apply gives it some.
+func NewScheduler(logger log.Logger, newClient ClientFactory, opts SchedulerOptions) *Scheduler {
+	if opts.MaxJitter == 0 {
+		opts.MaxJitter = 15 * time.Second
+	}
+	if opts.Now == nil {
+		opts.Now = time.Now
+	}
+	if opts.Concurrency <= 0 {
+		opts.Concurrency = 8
+	}
+	return &Scheduler{
+		logger:    logger,
+		opts:      opts,
+		newClient: newClient,
+		sem:       make(chan struct{}, opts.Concurrency),
+		tenants:   map[string]*tenantState{},
+		jobs:      map[jobKey]*job{},
+	}
+}
+
+// jobSpec is everything a job depends on; a reload restarts a job only when
+// its spec changed, so an unrelated edit costs no API calls.
+type jobSpec struct {
+	tenant     config.Tenant
+	coll       config.Collector
+	query      config.HuntingQuery // hunting jobs only
+	huntingAPI string
+	interval   time.Duration
+}
+
+// Apply makes the running jobs match cfg. Jobs whose tenant and collector
+// configuration are unchanged keep running untouched; a changed job is
+// restarted with its last snapshot carried over, so a reload never makes
+// metrics disappear that the new configuration still produces.
+func (s *Scheduler) Apply(cfg *config.Config) error {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.stopped {
+		return errors.New("scheduler stopped")
+	}
+
+	// Build every job before touching the running ones, so a collector
+	// that cannot be built leaves the old set running.
+	type planned struct {
+		key  jobKey
+		spec jobSpec
+		coll Collector
+	}
+	var plan []planned
+	wantTenants := map[string]config.Tenant{}
+	for _, name := range config.CollectorNames {
+		if _, built := factories[name]; cfg.Collectors[name].Enabled && !built {
+			level.Warn(s.logger).Log("msg", "collector enabled in the configuration is not part of this build; skipping it", "collector", name)
+		}
+	}
+	for _, t := range cfg.Tenants {
+		wantTenants[t.Name] = t
+		for _, name := range config.CollectorNames {
+			cc, ok := cfg.Collectors[name]
+			if _, built := factories[name]; !ok || !cc.Enabled || !built {
+				continue
+			}
+			key := jobKey{tenant: t.Name, collector: name}
+			spec := jobSpec{tenant: t, coll: cc, interval: cfg.Interval(t, name)}
+			if old, ok := s.jobs[key]; ok && reflect.DeepEqual(old.spec, spec) {
+				plan = append(plan, planned{key: key, spec: spec})
+				continue
+			}
+			c, err := New(cc)
+			if err != nil {
+				return fmt.Errorf("tenant %s: %w", t.Name, err)
+			}
+			plan = append(plan, planned{key: key, spec: spec, coll: c})
+		}
+		// Every tenant runs every hunting query, each on its own interval.
+		for _, q := range cfg.Hunting.Queries {
+			key := jobKey{tenant: t.Name, collector: huntingCollector, query: q.Name}
+			spec := jobSpec{tenant: t, query: q, huntingAPI: cfg.Hunting.API, interval: q.Interval}
+			if old, ok := s.jobs[key]; ok && reflect.DeepEqual(old.spec, spec) {
+				plan = append(plan, planned{key: key, spec: spec})
+				continue
+			}
+			c, err := NewHuntingQuery(cfg.Hunting.API, q)
+			if err != nil {
+				return fmt.Errorf("tenant %s: hunting query %s: %w", t.Name, q.Name, err)
+			}
+			plan = append(plan, planned{key: key, spec: spec, coll: c})
+		}
+	}
+
+	// Tenants: keep clients whose configuration is unchanged.
+	for name, st := range s.tenants {
+		if t, ok := wantTenants[name]; !ok || !reflect.DeepEqual(t, st.cfg) {
+			delete(s.tenants, name)
+			if !ok && s.opts.OnTenantRemoved != nil {
+				s.opts.OnTenantRemoved(name)
+			}
+		}
+	}
+	for name, t := range wantTenants {
+		if _, ok := s.tenants[name]; ok {
+			continue
+		}
+		client, err := s.newClient(t)
+		if err != nil {
+			level.Error(s.logger).Log("msg", "cannot set up tenant; its collectors will fail until the configuration is fixed", "tenant", name, "err", err)
+		}
+		s.tenants[name] = &tenantState{cfg: t, client: client, err: err}
+	}
+
+	want := map[jobKey]bool{}
+	for _, p := range plan {
+		want[p.key] = true
+		old := s.jobs[p.key]
+		if p.coll == nil {
+			continue // unchanged
+		}
+		j := s.newJob(p.key, p.spec, p.coll, s.tenants[p.key.tenant])
+		if old != nil {
+			old.stop()
+			j.state.Store(old.state.Load())
+		}
+		s.jobs[p.key] = j
+		if !s.opts.Manual {
+			j.start(s.jitter(p.spec.interval))
+		}
+	}
+	for key, j := range s.jobs {
+		if !want[key] {
+			j.stop()
+			delete(s.jobs, key)
+		}
+	}
+	return nil
+}
+
+func (s *Scheduler) jitter(interval time.Duration) time.Duration {
+	max := min(s.opts.MaxJitter, interval/4)
+	if max <= 0 {
+		return 0
+	}
+	return rand.N(max)
+}
+
+// Stop ends every job and waits for running refreshes to return.
+func (s *Scheduler) Stop() {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.stopped = true
+	for _, j := range s.jobs {
+		j.stop()
+	}
+}
+
+// Ready reports whether every job has finished at least one refresh,
+// successful or not.
+func (s *Scheduler) Ready() bool {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	for _, j := range s.jobs {
+		if j.state.Load() == nil {
+			return false
+		}
+	}
+	return true
+}
+
+// RefreshNow runs one refresh of every job synchronously, bypassing the
+// timers. Tests and --demo's warm-up use it.
+func (s *Scheduler) RefreshNow(ctx context.Context) {
+	s.mu.Lock()
+	jobs := make([]*job, 0, len(s.jobs))
+	for _, j := range s.jobs {
+		jobs = append(jobs, j)
+	}
+	s.mu.Unlock()
+	var wg sync.WaitGroup
+	for _, j := range jobs {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			j.refresh(ctx)
+		}()
+	}
+	wg.Wait()
+}
+
+// job is one (tenant, collector) pair on its own timer. One goroutine runs
+// it, so refreshes of a job never overlap.
+type job struct {
+	key      jobKey
+	spec     jobSpec
+	coll     Collector
+	tenant   *tenantState
+	interval time.Duration
+	timeout  time.Duration
+	sched    *Scheduler
+	logger   log.Logger
+
+	mu      sync.Mutex // serialises refresh between the loop and RefreshNow
+	state   atomic.Pointer[jobState]
+	cancel  context.CancelFunc
+	done    chan struct{}
+	lastLog string // last error logged, so a persisting failure is logged once
+}
+
+// jobState is an immutable snapshot; the scrape path loads it atomically.
+type jobState struct {
+	metrics     []prometheus.Metric // last successful refresh
+	success     bool                // latest refresh succeeded
+	duration    time.Duration       // of the latest refresh
+	lastSuccess time.Time
+	err         error
+}
+
+func (s *Scheduler) newJob(key jobKey, spec jobSpec, c Collector, ts *tenantState) *job {
+	return &job{
+		key:      key,
+		spec:     spec,
+		coll:     c,
+		tenant:   ts,
+		interval: spec.interval,
+		timeout:  refreshTimeout(spec.interval),
+		sched:    s,
+		logger:   jobLogger(s.logger, key),
+	}
+}
+
+func jobLogger(l log.Logger, key jobKey) log.Logger {
+	l = log.With(l, "tenant", key.tenant, "collector", key.collector)
+	if key.query != "" {
+		l = log.With(l, "query", key.query)
+	}
+	return l
+}
+
+// huntingCollector is the collector label of every hunting query.
+const huntingCollector = "hunting"
+
+// refreshTimeout keeps a refresh shorter than its interval, so the next one
+// never starts late because of the previous one.
+func refreshTimeout(interval time.Duration) time.Duration {
+	return interval - interval/10
+}
+
+// guidPattern matches the correlation ids Defender and Entra put in every
+// error answer; they differ each time, the failure does not.
+var guidPattern = regexp.MustCompile(`[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}`)
+
+// errorFingerprint is what decides whether a failure is new enough to log
+// at warn level again.
+func errorFingerprint(err error) string {
+	return guidPattern.ReplaceAllString(err.Error(), "<id>")
+}
+
+func (j *job) start(delay time.Duration) {
+	ctx, cancel := context.WithCancel(context.Background())
+	j.cancel = cancel
+	j.done = make(chan struct{})
+	go j.loop(ctx, delay)
+}
+
+func (j *job) stop() {
+	if j.cancel == nil {
+		return
+	}
+	j.cancel()
+	<-j.done
+}
+
+func (j *job) loop(ctx context.Context, delay time.Duration) {
+	defer close(j.done)
+	timer := time.NewTimer(delay)
+	defer timer.Stop()
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case <-timer.C:
+		}
+		started := time.Now()
+		j.refresh(ctx)
+		// Intervals run start to start; the timeout keeps a refresh
+		// inside its interval.
+		timer.Reset(max(0, j.interval-time.Since(started)))
+	}
+}
+
+func (j *job) refresh(parent context.Context) {
+	j.mu.Lock()
+	defer j.mu.Unlock()
+	select {
+	case j.sched.sem <- struct{}{}:
+	case <-parent.Done():
+		return
+	}
+	defer func() { <-j.sched.sem }()
+
+	ctx, cancel := context.WithTimeout(parent, j.timeout)
+	defer cancel()
+	begin := time.Now()
+	var metrics []prometheus.Metric
+	var err error
+	if j.tenant.client == nil {
+		err = fmt.Errorf("tenant not set up: %w", j.tenant.err)
+	} else {
+		metrics, err = j.coll.Refresh(ctx, &Target{
+			Tenant: j.key.tenant,
+			Client: j.tenant.client,
+			Now:    j.sched.opts.Now,
+			Logger: j.logger,
+		})
+	}
+	if parent.Err() != nil {
+		// Stopped by a reload or shutdown, not failed: the snapshot
+		// stays as it was.
+		return
+	}
+	elapsed := time.Since(begin)
+
+	prev := j.state.Load()
+	next := &jobState{duration: elapsed}
+	if err == nil {
+		next.success = true
+		next.metrics = metrics
+		next.lastSuccess = time.Now()
+		if j.lastLog != "" {
+			level.Info(j.logger).Log("msg", "refresh succeeded again", "duration", elapsed.Round(time.Millisecond))
+			j.lastLog = ""
+		}
+	} else {
+		if errors.Is(err, context.DeadlineExceeded) {
+			err = fmt.Errorf("refresh took longer than %s (90%% of the interval): %w", j.timeout, err)
+		}
+		next.err = err
+		if prev != nil {
+			// Keep serving the last good snapshot; success=0 and the
+			// last-success timestamp say it is stale.
+			next.metrics = prev.metrics
+			next.lastSuccess = prev.lastSuccess
+		}
+		switch msg := errorFingerprint(err); {
+		case errors.Is(err, defender.ErrHuntingDeferred):
+			// The client logged the deferral once for the whole tenant;
+			// one line per query would repeat it.
+			level.Debug(j.logger).Log("msg", "hunting deferred; keeping the last good snapshot", "err", err)
+		case msg != j.lastLog:
+			level.Warn(j.logger).Log("msg", "refresh failed; keeping the last good snapshot", "err", err)
+			j.lastLog = msg
+		default:
+			level.Debug(j.logger).Log("msg", "refresh still failing", "err", err)
+		}
+	}
+	j.state.Store(next)
+}
+
+var (
+	upDesc = prometheus.NewDesc(namespace+"_up",
+		"1 if a token could be had and the latest refresh of every collector of the tenant succeeded.",
+		[]string{"tenant"}, nil)
+	successDesc = prometheus.NewDesc(namespace+"_collector_success",
+		"1 if the latest background refresh of the collector succeeded.",
+		[]string{"tenant", "collector"}, nil)
+	durationDesc = prometheus.NewDesc(namespace+"_collector_duration_seconds",
+		"Duration of the latest background refresh of the collector.",
+		[]string{"tenant", "collector"}, nil)
+	lastSuccessDesc = prometheus.NewDesc(namespace+"_collector_last_success_timestamp_seconds",
+		"Unix time of the latest successful background refresh of the collector (for hunting: of its stalest query).",
+		[]string{"tenant", "collector"}, nil)
+	huntingSuccessDesc = prometheus.NewDesc(namespace+"_hunting_query_success",
+		"1 if the latest run of the advanced hunting query succeeded.",
+		[]string{"tenant", "query"}, nil)
+	huntingDurationDesc = prometheus.NewDesc(namespace+"_hunting_query_duration_seconds",
+		"Duration of the latest run of the advanced hunting query.",
+		[]string{"tenant", "query"}, nil)
+	certExpiryDesc = prometheus.NewDesc(namespace+"_credential_certificate_expiry_timestamp_seconds",
+		"Expiry (NotAfter) of the tenant's client certificate, as a Unix timestamp.",
+		[]string{"tenant"}, nil)
+)
+
+// Describe sends nothing: the set of series depends on the data, which makes
+// this an unchecked collector.
+func (s *Scheduler) Describe(chan<- *prometheus.Desc) {}
+
+// huntingSummary folds a tenant's hunting queries into the one
+// (tenant, collector="hunting") row of the per-collector metrics.
+type huntingSummary struct {
+	ran, ok     bool
+	duration    time.Duration
+	lastSuccess time.Time // the oldest among the queries: the data is as stale as its stalest part
+	anyMissing  bool      // some query never succeeded
+}
+
+// Collect replays the latest snapshots; it never calls Defender.
+func (s *Scheduler) Collect(ch chan<- prometheus.Metric) {
+	s.mu.Lock()
+	jobs := make([]*job, 0, len(s.jobs))
+	for _, j := range s.jobs {
+		jobs = append(jobs, j)
+	}
+	tenants := make([]*tenantState, 0, len(s.tenants))
+	names := make([]string, 0, len(s.tenants))
+	for name, st := range s.tenants {
+		tenants = append(tenants, st)
+		names = append(names, name)
+	}
+	s.mu.Unlock()
+	sort.Strings(names)
+
+	// A tenant is up once each of its jobs has run and the latest refresh
+	// of each succeeded; before its first refresh cycle ends it is not.
+	up := map[string]bool{}
+	for _, t := range names {
+		up[t] = true
+	}
+	hunting := map[string]*huntingSummary{}
+	for _, j := range jobs {
+		st := j.state.Load()
+		if st == nil {
+			up[j.key.tenant] = false
+			continue
+		}
+		for _, m := range st.metrics {
+			ch <- m
+		}
+		// A hunting CPU-quota deferral is Defender rationing one feature,
+		// not the tenant being unreachable: it shows in the hunting
+		// metrics, not in defender_up.
+		if !st.success && !errors.Is(st.err, defender.ErrHuntingDeferred) {
+			up[j.key.tenant] = false
+		}
+		if j.key.query != "" {
+			ch <- prometheus.MustNewConstMetric(huntingSuccessDesc, prometheus.GaugeValue, b2f(st.success), j.key.tenant, j.key.query)
+			ch <- prometheus.MustNewConstMetric(huntingDurationDesc, prometheus.GaugeValue, st.duration.Seconds(), j.key.tenant, j.key.query)
+			h := hunting[j.key.tenant]
+			if h == nil {
+				h = &huntingSummary{ok: true}
+				hunting[j.key.tenant] = h
+			}
+			h.ran = true
+			h.ok = h.ok && st.success
+			h.duration += st.duration
+			switch {
+			case st.lastSuccess.IsZero():
+				h.anyMissing = true
+			case h.lastSuccess.IsZero() || st.lastSuccess.Before(h.lastSuccess):
+				h.lastSuccess = st.lastSuccess
+			}
+			continue
+		}
+		collectorRow(ch, j.key.tenant, j.key.collector, st.success, st.duration, st.lastSuccess)
+	}
+	for tenant, h := range hunting {
+		last := h.lastSuccess
+		if h.anyMissing {
+			last = time.Time{}
+		}
+		collectorRow(ch, tenant, huntingCollector, h.ok, h.duration, last)
+	}
+	for _, t := range names {
+		ch <- prometheus.MustNewConstMetric(upDesc, prometheus.GaugeValue, b2f(up[t]), t)
+	}
+	for _, st := range tenants {
+		if st.client == nil {
+			continue
+		}
+		if exp, ok := st.client.CertificateExpiry(); ok {
+			ch <- prometheus.MustNewConstMetric(certExpiryDesc, prometheus.GaugeValue, float64(exp.Unix()), st.cfg.Name)
+		}
+	}
+}
+
+func collectorRow(ch chan<- prometheus.Metric, tenant, collector string, success bool, d time.Duration, lastSuccess time.Time) {
+	ch <- prometheus.MustNewConstMetric(successDesc, prometheus.GaugeValue, b2f(success), tenant, collector)
+	ch <- prometheus.MustNewConstMetric(durationDesc, prometheus.GaugeValue, d.Seconds(), tenant, collector)
+	if !lastSuccess.IsZero() {
+		ch <- prometheus.MustNewConstMetric(lastSuccessDesc, prometheus.GaugeValue, float64(lastSuccess.UnixNano())/1e9, tenant, collector)
+	}
+}
+
+func b2f(b bool) float64 {
+	if b {
+		return 1
+	}
+	return 0
+}

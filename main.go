@@ -1,0 +1,365 @@
+// Command defender_exporter exports the security posture of Microsoft
+// Defender for Endpoint and Defender XDR tenants as Prometheus metrics.
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"net/http"
+	"os"
+	"os/signal"
+	"strings"
+	"syscall"
+	"time"
+
+	"github.com/alecthomas/kingpin/v2"
+	"github.com/go-kit/log"
+	"github.com/go-kit/log/level"
+	"github.com/prometheus/client_golang/prometheus"
+	"github.com/prometheus/client_golang/prometheus/collectors"
+	versioncollector "github.com/prometheus/client_golang/prometheus/collectors/version"
+	"github.com/prometheus/client_golang/prometheus/promhttp"
+	"github.com/prometheus/common/version"
+	"github.com/prometheus/exporter-toolkit/web"
+	"github.com/prometheus/exporter-toolkit/web/kingpinflag"
+	sloggokit "github.com/tjhop/slog-gokit"
+
+	"github.com/defender-exporter/defender_exporter/collector"
+	"github.com/defender-exporter/defender_exporter/config"
+)
+
+const exporterName = "defender_exporter"
+
+// errHelpOrVersion means --help or --version printed what was asked.
+var errHelpOrVersion = errors.New("help or version printed")
+
+func main() {
+	os.Exit(run(os.Args[1:], os.Stdout, os.Stderr))
+}
+
+// flags holds the parsed command line.
+type flags struct {
+	configFile           string
+	configCheck          bool
+	telemetryPath        string
+	enableLifecycle      bool
+	disableExporterStats bool
+	maxRequests          int
+	logLevel             string
+	logFormat            string
+	demo                 bool
+	demoBurst            time.Duration
+	shutdownTimeout      time.Duration
+	web                  *web.FlagConfig
+	// collectorFlags holds --collector.<name> / --no-collector.<name>
+	// given on the command line; unset ones leave the file's choice.
+	collectorFlags map[string]*bool
+	collectorSet   map[string]*bool
+}
+
+func parseFlags(args []string, stdout, stderr io.Writer) (*flags, error) {
+	app := kingpin.New(exporterName, "Prometheus exporter for Microsoft Defender for Endpoint and Defender XDR.")
+	app.UsageWriter(stdout)
+	app.ErrorWriter(stderr)
+	// --help and --version end the program; keep run testable by
+	// turning that into an error instead of os.Exit.
+	terminated := false
+	app.Terminate(func(int) { terminated = true })
+	f := &flags{collectorFlags: map[string]*bool{}, collectorSet: map[string]*bool{}}
+	app.Flag("config.file", "Configuration file. Without one, a single tenant named \"default\" is built from the AZURE_* environment variables.").
+		Default("").StringVar(&f.configFile)
+	app.Flag("config.check", "Validate the configuration, print it with secrets hidden, and exit.").BoolVar(&f.configCheck)
+	app.Flag("web.telemetry-path", "Path under which to expose metrics.").Default("/metrics").StringVar(&f.telemetryPath)
+	app.Flag("web.enable-lifecycle", "Enable POST /-/reload.").BoolVar(&f.enableLifecycle)
+	app.Flag("web.disable-exporter-metrics", "Exclude the exporter's Go runtime and process metrics (promhttp_*, process_*, go_*).").BoolVar(&f.disableExporterStats)
+	app.Flag("web.max-requests", "Maximum number of parallel scrape requests. 0 means no limit.").Default("40").IntVar(&f.maxRequests)
+	app.Flag("web.shutdown-timeout", "How long a SIGTERM waits for in-flight requests before exiting.").Default("10s").DurationVar(&f.shutdownTimeout)
+	app.Flag("log.level", "Only log messages with the given severity or above. One of: [debug, info, warn, error]").Default("info").EnumVar(&f.logLevel, "debug", "info", "warn", "error")
+	app.Flag("log.format", "Output format of log messages. One of: [logfmt, json]").Default("logfmt").EnumVar(&f.logFormat, "logfmt", "json")
+	app.Flag("demo", "Serve embedded fake Defender tenants and export them: a look at the metrics without an Entra app.").BoolVar(&f.demo)
+	app.Flag("demo.alert-burst-after", "With --demo: after this long, the contoso tenant raises a burst of new High-severity alerts (for trying the alerting rules end to end). 0 = never.").
+		Default("0s").DurationVar(&f.demoBurst)
+	for _, name := range config.CollectorNames {
+		set := new(bool)
+		f.collectorSet[name] = set
+		f.collectorFlags[name] = app.Flag("collector."+name,
+			fmt.Sprintf("Enable the %s collector, overriding the configuration file (default: %s in the file).", name, defaultState(name))).
+			IsSetByUser(set).Bool()
+	}
+	f.web = kingpinflag.AddFlags(app, ":9925")
+	app.Version(version.Print(exporterName))
+	app.HelpFlag.Short('h')
+	_, err := app.Parse(args)
+	if terminated {
+		return nil, errHelpOrVersion
+	}
+	if err != nil {
+		return nil, err
+	}
+	return f, nil
+}
+
+func defaultState(name string) string {
+	if config.DefaultCollector(name).Enabled {
+		return "enabled"
+	}
+	return "disabled"
+}
+
+// overrides returns the collectors switched on the command line.
+func (f *flags) overrides() map[string]bool {
+	o := map[string]bool{}
+	for name, set := range f.collectorSet {
+		if *set {
+			o[name] = *f.collectorFlags[name]
+		}
+	}
+	return o
+}
+
+func newLogger(f *flags, w io.Writer) (log.Logger, *slog.Logger) {
+	var logger log.Logger
+	if f.logFormat == "json" {
+		logger = log.NewJSONLogger(log.NewSyncWriter(w))
+	} else {
+		logger = log.NewLogfmtLogger(log.NewSyncWriter(w))
+	}
+	logger = level.NewFilter(logger, level.Allow(level.ParseDefault(f.logLevel, level.InfoValue())))
+	// exporter-toolkit wants a *slog.Logger; bridge it into the same go-kit
+	// logger so every line leaves the same way. The bridge brings its own
+	// time and caller, so it gets the logger before ours are added; the
+	// go-kit filter above does the level filtering for both.
+	slogger := slog.New(sloggokit.NewGoKitHandler(logger, slog.LevelDebug))
+	logger = log.With(logger, "ts", log.DefaultTimestampUTC, "caller", log.DefaultCaller)
+	return logger, slogger
+}
+
+func run(args []string, stdout, stderr io.Writer) int {
+	f, err := parseFlags(args, stdout, stderr)
+	if err != nil {
+		if errors.Is(err, errHelpOrVersion) {
+			return 0
+		}
+		fmt.Fprintln(stderr, err)
+		return 2
+	}
+	logger, slogger := newLogger(f, stderr)
+
+	if f.demo && f.configFile != "" {
+		fmt.Fprintln(stderr, "--demo serves its own tenants; it cannot be combined with --config.file")
+		return 2
+	}
+
+	if f.configCheck {
+		return checkConfig(f, stdout, stderr)
+	}
+
+	level.Info(logger).Log("msg", "starting "+exporterName, "version", version.Info(), "build_context", version.BuildContext())
+
+	ctx, stop := signal.NotifyContext(context.Background(), syscall.SIGTERM, os.Interrupt)
+	defer stop()
+
+	configFile := f.configFile
+	loadOpts := config.Options{}
+	if f.demo {
+		demo, err := startDemo(logger)
+		if err != nil {
+			level.Error(logger).Log("msg", "cannot start the demo tenants", "err", err)
+			return 1
+		}
+		defer demo.Close()
+		if f.demoBurst > 0 {
+			go demo.alertBurst(ctx, f.demoBurst, logger)
+		}
+		configFile = demo.configFile
+		level.Info(logger).Log("msg", "demo mode: exporting embedded fake tenants", "tenants", demo.names())
+	}
+
+	exporterReg := prometheus.NewRegistry()
+	if !f.disableExporterStats {
+		exporterReg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
+	}
+	reg := prometheus.NewRegistry()
+	reg.MustRegister(versioncollector.NewCollector("defender_exporter"))
+	store := config.NewStore(reg)
+	clients := newClientFactory(reg, logger)
+	sched := collector.NewScheduler(logger, clients.build, collector.SchedulerOptions{
+		OnTenantRemoved: clients.forget,
+	})
+	reg.MustRegister(sched)
+	defer sched.Stop()
+
+	reload := func() error {
+		cfg, err := store.Reload(configFile, loadOpts)
+		if err != nil {
+			return err
+		}
+		cfg = applyOverrides(cfg, f.overrides())
+		if err := sched.Apply(cfg); err != nil {
+			return err
+		}
+		level.Info(logger).Log("msg", "configuration loaded", "source", cfg.Source, "tenants", len(cfg.Tenants), "collectors", strings.Join(enabledList(cfg), ","))
+		return nil
+	}
+	if err := reload(); err != nil {
+		level.Error(logger).Log("msg", "cannot load the configuration", "err", err)
+		return 1
+	}
+
+	mux := http.NewServeMux()
+	handlerFor := func(g prometheus.Gatherer) http.Handler {
+		return promhttp.HandlerFor(g, promhttp.HandlerOpts{
+			ErrorLog:            slog.NewLogLogger(slogger.Handler(), slog.LevelError),
+			ErrorHandling:       promhttp.ContinueOnError,
+			MaxRequestsInFlight: f.maxRequests,
+			Registry:            exporterReg,
+		})
+	}
+	metricsHandler := handlerFor(prometheus.Gatherers{exporterReg, reg})
+	if !f.disableExporterStats {
+		metricsHandler = promhttp.InstrumentMetricHandler(exporterReg, metricsHandler)
+	}
+	mux.Handle(f.telemetryPath, metricsHandler)
+	mux.HandleFunc("/-/healthy", func(w http.ResponseWriter, _ *http.Request) {
+		fmt.Fprintln(w, "Healthy.")
+	})
+	mux.HandleFunc("/-/ready", func(w http.ResponseWriter, _ *http.Request) {
+		if !sched.Ready() {
+			http.Error(w, "Not ready: not every tenant has finished its first refresh cycle.", http.StatusServiceUnavailable)
+			return
+		}
+		fmt.Fprintln(w, "Ready.")
+	})
+	reloadCh := make(chan chan error)
+	mux.HandleFunc("/-/reload", func(w http.ResponseWriter, r *http.Request) {
+		if !f.enableLifecycle {
+			http.Error(w, "Lifecycle API is not enabled; start with --web.enable-lifecycle.", http.StatusForbidden)
+			return
+		}
+		if r.Method != http.MethodPost && r.Method != http.MethodPut {
+			w.Header().Set("Allow", "POST, PUT")
+			http.Error(w, "Only POST or PUT requests allowed.", http.StatusMethodNotAllowed)
+			return
+		}
+		done := make(chan error)
+		select {
+		case reloadCh <- done:
+		case <-r.Context().Done():
+			return
+		}
+		if err := <-done; err != nil {
+			http.Error(w, fmt.Sprintf("failed to reload config: %s", err), http.StatusInternalServerError)
+			return
+		}
+		fmt.Fprintln(w, "Reloaded.")
+	})
+	if f.telemetryPath != "/" {
+		landing, err := web.NewLandingPage(web.LandingConfig{
+			Name:        "Defender Exporter",
+			Description: "Prometheus exporter for Microsoft Defender for Endpoint and Defender XDR",
+			Version:     version.Info(),
+			Links: []web.LandingLinks{
+				{Address: f.telemetryPath, Text: "Metrics"},
+				{Address: "/-/healthy", Text: "Health"},
+				{Address: "/-/ready", Text: "Readiness"},
+			},
+		})
+		if err != nil {
+			level.Error(logger).Log("msg", "cannot build the landing page", "err", err)
+			return 1
+		}
+		mux.Handle("/", landing)
+	}
+
+	// Reloads run on one goroutine, whether SIGHUP or HTTP asked.
+	hup := make(chan os.Signal, 1)
+	signal.Notify(hup, syscall.SIGHUP)
+	defer signal.Stop(hup)
+	go func() {
+		for {
+			select {
+			case <-hup:
+				if err := reload(); err != nil {
+					level.Error(logger).Log("msg", "reload failed; the previous configuration stays in force", "err", err)
+				}
+			case done := <-reloadCh:
+				err := reload()
+				if err != nil {
+					level.Error(logger).Log("msg", "reload failed; the previous configuration stays in force", "err", err)
+				}
+				done <- err
+			case <-ctx.Done():
+				return
+			}
+		}
+	}()
+
+	srv := &http.Server{Handler: mux, ReadHeaderTimeout: 10 * time.Second}
+	serveErr := make(chan error, 1)
+	go func() { serveErr <- web.ListenAndServe(srv, f.web, slogger) }()
+	select {
+	case err := <-serveErr:
+		if !errors.Is(err, http.ErrServerClosed) {
+			level.Error(logger).Log("msg", "web server failed", "err", err)
+			return 1
+		}
+	case <-ctx.Done():
+		level.Info(logger).Log("msg", "shutting down")
+		sctx, cancel := context.WithTimeout(context.Background(), f.shutdownTimeout)
+		defer cancel()
+		if err := srv.Shutdown(sctx); err != nil {
+			level.Warn(logger).Log("msg", "shutdown did not finish in time", "err", err)
+		}
+	}
+	return 0
+}
+
+func checkConfig(f *flags, stdout, stderr io.Writer) int {
+	if f.demo {
+		fmt.Fprintln(stderr, "--config.check has nothing to check with --demo")
+		return 2
+	}
+	cfg, err := config.Load(f.configFile, config.Options{})
+	if err != nil {
+		fmt.Fprintf(stderr, "configuration is not valid: %s\n", err)
+		return 1
+	}
+	cfg = applyOverrides(cfg, f.overrides())
+	out, err := cfg.Redacted()
+	if err != nil {
+		fmt.Fprintf(stderr, "cannot print the configuration: %s\n", err)
+		return 1
+	}
+	fmt.Fprintf(stdout, "configuration is valid (%s): %d tenant(s), collectors: %v\n---\n%s", cfg.Source, len(cfg.Tenants), enabledList(cfg), out)
+	return 0
+}
+
+// applyOverrides lets --collector.<name> / --no-collector.<name> win over
+// the file, as node_exporter's flags do.
+func applyOverrides(shared *config.Config, o map[string]bool) *config.Config {
+	// The Store shares its Config; work on a copy.
+	cfg := *shared
+	cfg.Collectors = make(map[string]config.Collector, len(shared.Collectors))
+	for name, c := range shared.Collectors {
+		cfg.Collectors[name] = c
+	}
+	for name, on := range o {
+		c := cfg.Collectors[name]
+		c.Enabled = on
+		cfg.Collectors[name] = c
+	}
+	return &cfg
+}
+
+func enabledList(cfg *config.Config) []string {
+	var on []string
+	for _, name := range config.CollectorNames {
+		if cfg.Collectors[name].Enabled {
+			on = append(on, name)
+		}
+	}
+	return on
+}
