@@ -50,3 +50,26 @@ demo:
 
 clean:
 	rm -f $(BINARY)
+
+# ---------------------------------------------------------------------------
+# Operator assets: alerts.rules.yml, dashboards/, examples/ (added with them).
+# `make e2e` installs Debian's prometheus and prometheus-alertmanager when missing.
+
+PROMTOOL ?= promtool
+
+.PHONY: rules e2e
+
+## rules: promtool check and unit tests of the alerting rules.
+rules:
+	$(PROMTOOL) check rules alerts.rules.yml
+	$(PROMTOOL) test rules alerts.rules.test.yml
+
+## e2e: exporter --demo + Prometheus + Alertmanager + webhook on loopback: every dashboard
+## query returns data and the demo's alert burst reaches the webhook.
+e2e:
+	bash scripts/e2e.sh
+
+## fuzz: every fuzz target for FUZZTIME each (default 10s); FUZZ=regexp picks targets.
+.PHONY: fuzz
+fuzz:
+	FUZZTIME=$(or $(FUZZTIME),10s) GO=$(GO) ./scripts/fuzz.sh

@@ -31,8 +31,10 @@ var demoTenants = []struct {
 	seed int64
 	size defendertest.Size
 }{
-	{"contoso", 1, defendertest.Size{Machines: 3200, Alerts: 450}},
-	{"fabrikam", 2, defendertest.Size{Machines: 850, Alerts: 140}},
+	{"contoso", 1, defendertest.Size{Machines: 3200, Alerts: 450, Vulnerabilities: 12000, Recommendations: 320,
+		MachineActions: 900, Incidents: 260, Indicators: 150, Investigations: 400}},
+	{"fabrikam", 2, defendertest.Size{Machines: 850, Alerts: 140, Vulnerabilities: 5000, Recommendations: 210,
+		MachineActions: 240, Incidents: 80, Indicators: 40, Investigations: 120}},
 }
 
 // demoCollectors refresh faster than production defaults so the drift of
@@ -93,12 +95,19 @@ func startDemo(logger log.Logger) (*demoEnv, error) {
 		d.tenantName = append(d.tenantName, spec.name)
 		app := t.NewApp()
 		caFile := filepath.Join(dir, spec.name+"-ca.pem")
-		secretFile := filepath.Join(dir, spec.name+".secret")
 		if err := os.WriteFile(caFile, t.CACertPEM(), 0o600); err != nil {
 			d.Close()
 			return nil, err
 		}
-		if err := os.WriteFile(secretFile, []byte(app.Secret), 0o600); err != nil {
+		// The first tenant signs in with a client secret, the second with a
+		// certificate, so the demo shows both credential kinds (and the
+		// certificate expiry metric).
+		credKey, credFile, credData := "client_secret_file", filepath.Join(dir, spec.name+".secret"), []byte(app.Secret)
+		if len(d.tenants) > 1 {
+			credKey, credFile = "certificate_file", filepath.Join(dir, spec.name+"-app.pem")
+			credData = append(append([]byte{}, app.CertPEM...), app.KeyPEM...)
+		}
+		if err := os.WriteFile(credFile, credData, 0o600); err != nil {
 			d.Close()
 			return nil, err
 		}
@@ -106,10 +115,10 @@ func startDemo(logger log.Logger) (*demoEnv, error) {
 		fmt.Fprintf(&cfg, `  - name: %s
     tenant_id: %s
     client_id: %s
-    client_secret_file: %s
+    %s: %s
     endpoints: {authority: %q, mde: %q, xdr: %q, graph: %q}
     tls: {ca_file: %s}
-`, spec.name, t.TenantID(), app.ClientID, secretFile, u, u, u, u, caFile)
+`, spec.name, t.TenantID(), app.ClientID, credKey, credFile, u, u, u, u, caFile)
 	}
 	cfg.WriteString(demoCollectors)
 	d.configFile = filepath.Join(dir, "demo.yml")

@@ -175,7 +175,7 @@ func run(args []string, stdout, stderr io.Writer) int {
 			go demo.alertBurst(ctx, f.demoBurst, logger)
 		}
 		configFile = demo.configFile
-		level.Info(logger).Log("msg", "demo mode: exporting embedded fake tenants", "tenants", demo.names())
+		level.Info(logger).Log("msg", "demo mode: exporting embedded fake tenants", "tenants", strings.Join(demo.names(), ","))
 	}
 
 	exporterReg := prometheus.NewRegistry()

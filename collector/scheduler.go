@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"maps"
 	"math/rand/v2"
 	"reflect"
 	"regexp"
@@ -37,6 +38,12 @@ type SchedulerOptions struct {
 	// partner with hundreds of tenants does not open hundreds of
 	// connections at once. Default 8.
 	Concurrency int
+	// TenantConcurrency caps refreshes running at once for one tenant, so
+	// that a slow or failing tenant (a hanging API, a spent budget being
+	// waited out) holds at most this many of the Concurrency slots and
+	// never delays another tenant's refreshes. Default 2; at most
+	// Concurrency.
+	TenantConcurrency int
 	// Manual leaves the timers off: jobs run only through RefreshNow.
 	// Tests use it to decide exactly when Defender is called.
 	Manual bool
@@ -52,6 +59,10 @@ type Scheduler struct {
 	opts      SchedulerOptions
 	newClient ClientFactory
 	sem       chan struct{}
+	planner   *planner
+	// onRefresh, when set (tests), is called after every refresh that
+	// ran to its end, with the state it stored.
+	onRefresh func(key jobKey, st *jobState)
 
 	mu      sync.Mutex
 	tenants map[string]*tenantState
@@ -66,6 +77,10 @@ type tenantState struct {
 	cfg    config.Tenant
 	client *defender.Client
 	err    error // why client is nil
+	// sem holds TenantConcurrency slots; a refresh takes one of these
+	// before one of the scheduler's, so a tenant's waiting refreshes
+	// queue here without holding global slots.
+	sem chan struct{}
 }
 
 // NewScheduler returns a scheduler with no jobs; Apply gives it some.
@@ -79,11 +94,16 @@ func NewScheduler(logger log.Logger, newClient ClientFactory, opts SchedulerOpti
 	if opts.Concurrency <= 0 {
 		opts.Concurrency = 8
 	}
+	if opts.TenantConcurrency <= 0 {
+		opts.TenantConcurrency = 2
+	}
+	opts.TenantConcurrency = min(opts.TenantConcurrency, opts.Concurrency)
 	return &Scheduler{
 		logger:    logger,
 		opts:      opts,
 		newClient: newClient,
 		sem:       make(chan struct{}, opts.Concurrency),
+		planner:   newPlanner(logger),
 		tenants:   map[string]*tenantState{},
 		jobs:      map[jobKey]*job{},
 	}
@@ -176,7 +196,7 @@ func (s *Scheduler) Apply(cfg *config.Config) error {
 		if err != nil {
 			level.Error(s.logger).Log("msg", "cannot set up tenant; its collectors will fail until the configuration is fixed", "tenant", name, "err", err)
 		}
-		s.tenants[name] = &tenantState{cfg: t, client: client, err: err}
+		s.tenants[name] = &tenantState{cfg: t, client: client, err: err, sem: make(chan struct{}, s.opts.TenantConcurrency)}
 	}
 
 	want := map[jobKey]bool{}
@@ -202,6 +222,7 @@ func (s *Scheduler) Apply(cfg *config.Config) error {
 			delete(s.jobs, key)
 		}
 	}
+	s.planner.setJobs(s.jobs)
 	return nil
 }
 
@@ -282,6 +303,11 @@ type jobState struct {
 	duration    time.Duration       // of the latest refresh
 	lastSuccess time.Time
 	err         error
+	// calls is what the last successful refresh cost, by family (nil
+	// before one); listings says page by page where it went. The planner
+	// budgets from them.
+	calls    map[defender.Family]int
+	listings []defender.Listing
 }
 
 func (s *Scheduler) newJob(key jobKey, spec jobSpec, c Collector, ts *tenantState) *job {
@@ -314,14 +340,16 @@ func refreshTimeout(interval time.Duration) time.Duration {
 	return interval - interval/10
 }
 
-// guidPattern matches the correlation ids Defender and Entra put in every
-// error answer; they differ each time, the failure does not.
-var guidPattern = regexp.MustCompile(`[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}`)
+// volatile matches what differs between two answers that fail for the same
+// reason: Defender's and Entra's correlation ids, HTTP/2 stream ids, local
+// ports, page numbers, seconds left before a deadline. Statuses stay apart
+// all the same, since the status text follows the code.
+var volatile = regexp.MustCompile(`[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}|[0-9]+`)
 
-// errorFingerprint is what decides whether a failure is new enough to log
-// at warn level again.
+// errorFingerprint decides whether a failure is new enough to log at warn
+// level again: a persisting failure is logged once.
 func errorFingerprint(err error) string {
-	return guidPattern.ReplaceAllString(err.Error(), "<id>")
+	return volatile.ReplaceAllString(err.Error(), "#")
 }
 
 func (j *job) start(delay time.Duration) {
@@ -360,6 +388,15 @@ func (j *job) loop(ctx context.Context, delay time.Duration) {
 func (j *job) refresh(parent context.Context) {
 	j.mu.Lock()
 	defer j.mu.Unlock()
+	// The tenant's slot first: a refresh queued behind its own tenant's
+	// slow ones must not sit on a global slot that another tenant could
+	// use.
+	select {
+	case j.tenant.sem <- struct{}{}:
+	case <-parent.Done():
+		return
+	}
+	defer func() { <-j.tenant.sem }()
 	select {
 	case j.sched.sem <- struct{}{}:
 	case <-parent.Done():
@@ -369,6 +406,8 @@ func (j *job) refresh(parent context.Context) {
 
 	ctx, cancel := context.WithTimeout(parent, j.timeout)
 	defer cancel()
+	var calls defender.CallCounter
+	ctx = defender.WithCallCounter(ctx, &calls)
 	begin := time.Now()
 	var metrics []prometheus.Metric
 	var err error
@@ -395,6 +434,8 @@ func (j *job) refresh(parent context.Context) {
 		next.success = true
 		next.metrics = metrics
 		next.lastSuccess = time.Now()
+		next.calls = calls.Calls()
+		next.listings = calls.Listings()
 		if j.lastLog != "" {
 			level.Info(j.logger).Log("msg", "refresh succeeded again", "duration", elapsed.Round(time.Millisecond))
 			j.lastLog = ""
@@ -406,9 +447,13 @@ func (j *job) refresh(parent context.Context) {
 		next.err = err
 		if prev != nil {
 			// Keep serving the last good snapshot; success=0 and the
-			// last-success timestamp say it is stale.
+			// last-success timestamp say it is stale. A failed refresh
+			// stopped early or retried: it says nothing about what a
+			// refresh costs, so the last good figures stay too.
 			next.metrics = prev.metrics
 			next.lastSuccess = prev.lastSuccess
+			next.calls = prev.calls
+			next.listings = prev.listings
 		}
 		switch msg := errorFingerprint(err); {
 		case errors.Is(err, defender.ErrHuntingDeferred):
@@ -423,6 +468,12 @@ func (j *job) refresh(parent context.Context) {
 		}
 	}
 	j.state.Store(next)
+	if next.success && (prev == nil || !maps.Equal(prev.calls, next.calls)) {
+		j.sched.planner.observed(j.key.tenant)
+	}
+	if j.sched.onRefresh != nil {
+		j.sched.onRefresh(j.key, next)
+	}
 }
 
 var (
@@ -539,6 +590,7 @@ func (s *Scheduler) Collect(ch chan<- prometheus.Metric) {
 			ch <- prometheus.MustNewConstMetric(certExpiryDesc, prometheus.GaugeValue, float64(exp.Unix()), st.cfg.Name)
 		}
 	}
+	s.planner.collect(ch)
 }
 
 func collectorRow(ch chan<- prometheus.Metric, tenant, collector string, success bool, d time.Duration, lastSuccess time.Time) {

@@ -49,6 +49,13 @@ type Options struct {
 	// inject fakes. Sleep must return early with ctx.Err() when ctx ends.
 	Clock func() time.Time
 	Sleep func(ctx context.Context, d time.Duration) error
+
+	// WrapTransport, when set, wraps the transport of the API requests
+	// (not of the token requests). Benchmarks use it to replay recorded
+	// answers from memory, so that TLS and the fake's encoding stay out of
+	// a decode measurement. Host pinning and the bearer token are decided
+	// before the transport, so a wrapper cannot widen where a token goes.
+	WrapTransport func(http.RoundTripper) http.RoundTripper
 }
 
 const (
@@ -110,6 +117,7 @@ func NewClient(o Options) (*Client, error) {
 		retryMax:   o.RetryMax,
 	}
 	c.applyDefaults()
+	c.metrics.initTenant(c.tenant)
 
 	c.bases = map[API]*url.URL{}
 	for api, base := range map[API]string{APIMDE: o.Endpoints.MDE, APIXDR: o.Endpoints.XDR, APIGraph: o.Endpoints.Graph} {
@@ -132,7 +140,11 @@ func NewClient(o Options) (*Client, error) {
 
 	c.conns = &connSet{}
 	c.transport = newTransport(o.RootCAs, o.InsecureSkipVerify, c.conns)
-	c.http = &http.Client{Transport: c.transport, CheckRedirect: noRedirects}
+	var rt http.RoundTripper = c.transport
+	if o.WrapTransport != nil {
+		rt = o.WrapTransport(rt)
+	}
+	c.http = &http.Client{Transport: rt, CheckRedirect: noRedirects}
 	endpoint := authorityEndpoint(o.Credential.TenantID)
 	if o.Credential.ManagedIdentity {
 		endpoint = fixedEndpoint("managed_identity")

@@ -102,3 +102,15 @@ func (m *Metrics) retry(tenant string, api API) {
 	}
 	m.retries.WithLabelValues(tenant, string(api)).Inc()
 }
+
+// initTenant creates a tenant's throttle and retry series at zero, so that
+// increase() sees the first 429 of a tenant instead of starting from it.
+func (m *Metrics) initTenant(tenant string) {
+	if m == nil {
+		return
+	}
+	for _, api := range []API{APIMDE, APIXDR, APIGraph, APIEntra} {
+		m.throttled.WithLabelValues(tenant, string(api))
+		m.retries.WithLabelValues(tenant, string(api))
+	}
+}

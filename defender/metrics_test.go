@@ -39,10 +39,16 @@ defender_api_requests_total{api="mde",code="429",endpoint="/api/alerts",tenant="
 defender_api_requests_total{api="mde",code="502",endpoint="/api/alerts",tenant="contoso"} 1
 # HELP defender_api_retries_total Requests sent again after a 5xx, a 429, a 401 (with a fresh token) or a network error.
 # TYPE defender_api_retries_total counter
+defender_api_retries_total{api="entra",tenant="contoso"} 0
+defender_api_retries_total{api="graph",tenant="contoso"} 0
 defender_api_retries_total{api="mde",tenant="contoso"} 2
+defender_api_retries_total{api="xdr",tenant="contoso"} 0
 # HELP defender_api_throttled_total Answers with HTTP 429 (Too Many Requests) from Defender or Graph.
 # TYPE defender_api_throttled_total counter
+defender_api_throttled_total{api="entra",tenant="contoso"} 0
+defender_api_throttled_total{api="graph",tenant="contoso"} 0
 defender_api_throttled_total{api="mde",tenant="contoso"} 1
+defender_api_throttled_total{api="xdr",tenant="contoso"} 0
 `
 	if err := testutil.GatherAndCompare(reg, strings.NewReader(want),
 		"defender_api_requests_total", "defender_api_retries_total", "defender_api_throttled_total"); err != nil {

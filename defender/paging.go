@@ -33,8 +33,12 @@ const maxEmptyPages = 3
 // used nextLinks, a page without one is the last.
 //
 // An error from fn ends the listing and is returned as is.
-func List[T any](ctx context.Context, c *Client, req Request, fn func(*T) error) (ListStats, error) {
-	var stats ListStats
+func List[T any](ctx context.Context, c *Client, req Request, fn func(*T) error) (stats ListStats, err error) {
+	defer func() {
+		if err == nil {
+			recordListing(ctx, &req, stats)
+		}
+	}()
 	if err := req.validate(); err != nil {
 		return stats, err
 	}

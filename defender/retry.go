@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"io"
 	"math/rand/v2"
@@ -51,12 +52,15 @@ func (c *Client) send(ctx context.Context, req *Request, u *url.URL) (*http.Resp
 			// before a request leaves (no budget, no token) was not one.
 			c.metrics.retry(c.tenant, req.API)
 		}
+		// Every request that leaves counts against Defender's limits, a
+		// retry as much as a first attempt.
+		countCall(ctx, req.Family)
 		resp, cancel, err := c.attempt(ctx, req, u, base, token)
 		if err != nil {
 			if ctx.Err() != nil {
 				return nil, fmt.Errorf("%s %s: %w", method, endpoint, ctx.Err())
 			}
-			err = fmt.Errorf("%s %s: %w", method, endpoint, err)
+			err = fmt.Errorf("%s %s: %w", method, endpoint, transportError(err, c.timeout))
 			if retries >= c.maxRetries {
 				return nil, err
 			}
@@ -173,6 +177,20 @@ func (c *Client) attempt(ctx context.Context, req *Request, u, base *url.URL, to
 		cancel()
 	}
 	return resp, done, nil
+}
+
+// transportError makes a failed exchange readable in one log line: the
+// *url.Error wrapper goes, since its quoted URL repeats the endpoint with
+// its whole query, and an attempt's timeout is named as such.
+func transportError(err error, timeout time.Duration) error {
+	var ue *url.Error
+	if errors.As(err, &ue) {
+		err = ue.Err
+	}
+	if errors.Is(err, context.DeadlineExceeded) {
+		return fmt.Errorf("no answer within the request timeout (%s): %w", timeout, err)
+	}
+	return err
 }
 
 // backoff waits d before the next attempt, unless the wait would outlast

@@ -1,7 +1,6 @@
 package defendertest
 
 import (
-	"math/rand/v2"
 	"net/http"
 	"net/url"
 )
@@ -50,29 +49,16 @@ func postureAPIs() []*apiEntry {
 		}, incidentFields, func(d *Dataset) []Incident { return d.Incidents }, (*Incident).appendJSON),
 		listAPI(apiSpec{
 			path: "/api/indicators", method: http.MethodGet, audience: audMDE, family: "mde",
-			// Ti.ReadWrite sees only the app's own indicators on the real
-			// service; the fake does not track ownership.
-			roles: []string{"Ti.Read.All", "Ti.ReadWrite", "Ti.ReadWrite.All"}, maxPageSize: 10000, contextName: "Indicators",
+			// The documented permissions (no read-only one). Ti.ReadWrite
+			// sees only the app's own indicators on the real service; the
+			// fake does not track ownership.
+			roles: []string{"Ti.ReadWrite", "Ti.ReadWrite.All"}, maxPageSize: 10000, contextName: "Indicators",
 		}, indicatorFields, func(d *Dataset) []Indicator { return d.Indicators }, (*Indicator).appendJSON),
 		listAPI(apiSpec{
 			path: "/api/investigations", method: http.MethodGet, audience: audMDE, family: "mde",
 			roles: []string{"Alert.Read.All", "Alert.ReadWrite.All"}, maxPageSize: 10000, contextName: "Investigations",
 		}, investigationFields, func(d *Dataset) []Investigation { return d.Investigations }, (*Investigation).appendJSON),
 	}
-}
-
-// generatePosture fills the posture data, each entity type from its own
-// stream of the seed so that one count never reshuffles another type.
-func generatePosture(d *Dataset, seed int64, size Size) {
-	stream := func(s uint64) *rand.Rand { return rand.New(rand.NewPCG(uint64(seed), s)) }
-	generateScores(d, stream(streamScores))
-	d.Vulnerabilities = generateVulnerabilities(d, stream(streamVulnerabilities), size.Vulnerabilities)
-	d.Recommendations = generateRecommendations(d, stream(streamRecommendations), size.Recommendations)
-	d.AVInfo = generateAVInfo(d, stream(streamAVInfo))
-	d.MachineActions = generateMachineActions(d, stream(streamMachineActions), size.MachineActions)
-	d.Incidents = generateIncidents(d, stream(streamIncidents), size.Incidents)
-	d.Indicators = generateIndicators(d, stream(streamIndicators), size.Indicators)
-	d.Investigations = generateInvestigations(d, stream(streamInvestigations), size.Investigations)
 }
 
 // rejectQueryOptions answers 400 when the request carries any of the OData

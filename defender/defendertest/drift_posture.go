@@ -10,7 +10,9 @@ import (
 // own random stream so that the alert and machine drift stay as they were:
 // the exposure scores wiggle, the oldest pending or running machine action
 // completes, now and then a new action is requested, and incidents arrive
-// and move on. The caller holds the write lock.
+// and move on. The rates (at the default 5 s period: an action a minute, an
+// incident every ten minutes) keep a demo left running for days within the
+// call budgets. The caller holds the write lock.
 func (d *Dataset) driftPosture(now time.Time) {
 	r := d.postureRNG
 	at := TimeOf(now)
@@ -30,7 +32,7 @@ func (d *Dataset) driftPosture(now time.Time) {
 			break
 		}
 	}
-	if n := len(d.Machines); n > 0 && r.IntN(3) == 0 {
+	if n := len(d.Machines); n > 0 && r.IntN(12) == 0 {
 		m := &d.Machines[r.IntN(n)]
 		typ := actionTypes.pick(r)
 		d.MachineActions = append(d.MachineActions, MachineAction{
@@ -40,7 +42,7 @@ func (d *Dataset) driftPosture(now time.Time) {
 		})
 	}
 
-	if r.IntN(4) == 0 {
+	if r.IntN(120) == 0 {
 		id := int64(20000 + uint64(d.Seed)%70000)
 		if len(d.Incidents) > 0 {
 			id = d.Incidents[0].IncidentID + 1
@@ -48,11 +50,11 @@ func (d *Dataset) driftPosture(now time.Time) {
 		k := alertKinds.pick(r)
 		sev := incidentSeverities.pick(r)
 		inc := Incident{
-			IncidentID: id, IncidentURI: incidentTenants + strconv.FormatInt(id, 10) + "?tid=" + d.TenantID,
+			IncidentID: id, IncidentURI: incidentURLPrefix + strconv.FormatInt(id, 10) + "?tid=" + d.TenantID,
 			IncidentName: k.title + " on one endpoint", CreatedTime: at, LastUpdateTime: at,
 			Status: "Active", Severity: sev,
 			Alerts: []IncidentAlert{{AlertID: alertID(r, now), Title: k.title, Category: k.category, DetectionSource: k.source,
-				ServiceSource: serviceSources[k.source], Severity: sev, Status: "New", CreationTime: at}},
+				ServiceSource: serviceSource(k.source), Severity: sev, Status: "New", CreationTime: at}},
 		}
 		d.Incidents = slices.Insert(d.Incidents, 0, inc) // newest first
 	}

@@ -18,11 +18,19 @@ var (
 		"FalsePositive": newWeighted[string]("NotAvailable", 60, "Other", 40),
 		"Unknown":       newWeighted[string]("NotAvailable", 1),
 	}
-	incidentTags    = [][]string{nil, nil, nil, {"Ransomware"}, {"BEC"}, {"Phishing", "Credential Phish"}, {"Red team"}}
-	serviceSources  = map[string]string{"WindowsDefenderAv": "MicrosoftDefenderForEndpoint", "WindowsDefenderAtp": "MicrosoftDefenderForEndpoint", "CustomDetection": "MicrosoftDefenderForEndpoint", "AutomatedInvestigation": "MicrosoftDefenderForEndpoint", "MTP": "Microsoft365Defender", "OfficeATP": "MicrosoftDefenderForOffice", "WindowsDefenderSmartScreen": "MicrosoftDefenderForEndpoint", "CustomerTI": "MicrosoftDefenderForEndpoint", "ThreatExperts": "MicrosoftDefenderForEndpoint", "ThirdPartySensors": "MicrosoftDefenderForEndpoint"}
-	incidentWindow  = 60 * 24 * time.Hour
-	incidentTenants = "https://security.microsoft.com/incidents/"
+	incidentTags      = [][]string{nil, nil, nil, {"Ransomware"}, {"BEC"}, {"Phishing", "Credential Phish"}, {"Red team"}}
+	incidentWindow    = 60 * 24 * time.Hour
+	incidentURLPrefix = "https://security.microsoft.com/incidents/"
 )
+
+// serviceSource is an embedded alert's serviceSource, in the spellings of
+// the documented examples.
+func serviceSource(detectionSource string) string {
+	if detectionSource == "OfficeATP" {
+		return "OfficeATP"
+	}
+	return "MicrosoftDefenderATP"
+}
 
 // generateIncidents makes n incidents created over the last 60 days,
 // served newest first. Old incidents are mostly resolved; a few were
@@ -42,7 +50,7 @@ func generateIncidents(d *Dataset, r *rand.Rand, n int) []Incident {
 		x := &incs[i]
 		c := created[i]
 		x.IncidentID = firstID + int64(n-1-i)
-		x.IncidentURI = incidentTenants + strconv.FormatInt(x.IncidentID, 10) + "?tid=" + d.TenantID
+		x.IncidentURI = incidentURLPrefix + strconv.FormatInt(x.IncidentID, 10) + "?tid=" + d.TenantID
 		x.CreatedTime = TimeOf(c)
 		x.Severity = incidentSeverities.pick(r)
 		k := alertKinds.pick(r)
@@ -55,7 +63,7 @@ func generateIncidents(d *Dataset, r *rand.Rand, n int) []Incident {
 		for j := range min(devices, 1+r.IntN(3)) {
 			a := IncidentAlert{
 				AlertID: alertID(r, c.Add(time.Duration(j)*time.Minute)), Title: k.title, Category: k.category,
-				DetectionSource: k.source, ServiceSource: serviceSources[k.source],
+				DetectionSource: k.source, ServiceSource: serviceSource(k.source),
 				Severity: x.Severity, Status: "New", CreationTime: TimeOf(c.Add(time.Duration(j) * time.Minute)),
 			}
 			if len(d.Machines) > 0 {

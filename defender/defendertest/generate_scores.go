@@ -56,5 +56,3 @@ func generateScores(d *Dataset, r *rand.Rand) {
 	// documented examples.
 	d.ConfigurationScore = Score{Time: at, Score: float64(280 + r.IntN(460))}
 }
-
-func clamp(v, lo, hi float64) float64 { return max(lo, min(hi, v)) }

@@ -80,10 +80,3 @@ func generateVulnerabilities(d *Dataset, r *rand.Rand, n int) []Vulnerability {
 	}
 	return vulns
 }
-
-func maxTime(a, b time.Time) time.Time {
-	if a.After(b) {
-		return a
-	}
-	return b
-}

@@ -1,9 +1,6 @@
 package defendertest
 
-import (
-	"strconv"
-	"time"
-)
+import "strconv"
 
 // JSON writers the posture entities need beyond jsonwrite.go: numbers that
 // are never null, strings that are "" rather than null (the export APIs
@@ -63,23 +60,4 @@ func appendInts(b []byte, list []int64) []byte {
 		b = strconv.AppendInt(b, v, 10)
 	}
 	return append(b, ']')
-}
-
-// round rounds v to n decimals, as Defender's scores and impacts are.
-func round(v float64, n int) float64 {
-	p := 1.0
-	for range n {
-		p *= 10
-	}
-	x := v * p
-	if x < 0 {
-		return float64(int64(x-0.5)) / p
-	}
-	return float64(int64(x+0.5)) / p
-}
-
-// recentTime returns a time within window before now, skewed towards now
-// the way alerts are (more recent activity than old).
-func recentTime(now time.Time, u float64, window time.Duration) time.Time {
-	return now.Add(-time.Duration(u * float64(window)))
 }
