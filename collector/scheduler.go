@@ -180,9 +180,13 @@ func (s *Scheduler) Apply(cfg *config.Config) error {
 	}
 
 	// Tenants: keep clients whose configuration is unchanged.
+	var dropped []*defender.Client
 	for name, st := range s.tenants {
 		if t, ok := wantTenants[name]; !ok || !reflect.DeepEqual(t, st.cfg) {
 			delete(s.tenants, name)
+			if st.client != nil {
+				dropped = append(dropped, st.client)
+			}
 			if !ok && s.opts.OnTenantRemoved != nil {
 				s.opts.OnTenantRemoved(name)
 			}
@@ -223,6 +227,12 @@ func (s *Scheduler) Apply(cfg *config.Config) error {
 		}
 	}
 	s.planner.setJobs(s.jobs)
+	// Every job that used a dropped client has stopped (a changed tenant
+	// changes all its jobs): release its connections now rather than at
+	// the transport's idle timeout, reload after reload.
+	for _, c := range dropped {
+		c.Close()
+	}
 	return nil
 }
 
@@ -441,7 +451,9 @@ func (j *job) refresh(parent context.Context) {
 			j.lastLog = ""
 		}
 	} else {
-		if errors.Is(err, context.DeadlineExceeded) {
+		// Only the refresh's own deadline: a request that timed out on
+		// request_timeout wraps DeadlineExceeded too.
+		if errors.Is(err, context.DeadlineExceeded) && ctx.Err() != nil {
 			err = fmt.Errorf("refresh took longer than %s (90%% of the interval): %w", j.timeout, err)
 		}
 		next.err = err

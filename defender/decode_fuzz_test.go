@@ -4,6 +4,8 @@ import (
 	"bytes"
 	"encoding/json"
 	"errors"
+	"io"
+	"reflect"
 	"testing"
 )
 
@@ -33,13 +35,27 @@ func FuzzDecodePage(f *testing.F) {
 
 func checkDecodePage[T any](t *testing.T, data []byte, stopAfter int) {
 	calls := 0
-	items, _, err := decodePage(bytes.NewReader(data), func(*T) error {
+	var got []T
+	items, next, err := decodePage(bytes.NewReader(data), func(v *T) error {
 		calls++
+		got = append(got, *v)
 		if calls == stopAfter {
 			return errFuzzStop
 		}
 		return nil
 	})
+	if stopAfter == 0 {
+		// Differential: the page decoder must agree with encoding/json
+		// applied element by element, both on what it accepts and on
+		// every field it decodes.
+		want, wantNext, refErr := referencePage[T](data)
+		switch {
+		case (err == nil) != (refErr == nil):
+			t.Fatalf("decodePage error %v, encoding/json error %v, on %q", err, refErr, data)
+		case err == nil && (!reflect.DeepEqual(got, want) || next != wantNext):
+			t.Fatalf("decodePage gave %+v next %q, encoding/json %+v next %q, on %q", got, next, want, wantNext, data)
+		}
+	}
 	if items != calls {
 		t.Fatalf("decodePage counted %d items, the callback saw %d", items, calls)
 	}
@@ -59,4 +75,62 @@ func checkDecodePage[T any](t *testing.T, data []byte, stopAfter int) {
 	if errors.As(err, &cb) != errors.Is(err, errFuzzStop) || (errors.Is(err, errFuzzStop) && calls != stopAfter) {
 		t.Fatalf("callback error mangled: %v after %d calls (stop at %d)", err, calls, stopAfter)
 	}
+}
+
+// referencePage decodes a page the plain way: encoding/json for the page
+// and for each element of every "value" member, in order.
+func referencePage[T any](data []byte) ([]T, string, error) {
+	dec := json.NewDecoder(bytes.NewReader(data))
+	if tok, err := dec.Token(); err != nil || tok != json.Delim('{') {
+		return nil, "", errors.New("not an object")
+	}
+	var (
+		out  []T
+		next string
+		saw  bool
+	)
+	for dec.More() {
+		tok, err := dec.Token()
+		if err != nil {
+			return nil, "", err
+		}
+		key, _ := tok.(string)
+		var raw json.RawMessage
+		if err := dec.Decode(&raw); err != nil {
+			return nil, "", err
+		}
+		switch key {
+		case "value":
+			saw = true
+			var elems []json.RawMessage
+			if err := json.Unmarshal(raw, &elems); err != nil {
+				return nil, "", err
+			}
+			for _, e := range elems {
+				var v T
+				if err := json.Unmarshal(e, &v); err != nil {
+					return nil, "", err
+				}
+				out = append(out, v)
+			}
+		case "@odata.nextLink":
+			var s *string
+			if err := json.Unmarshal(raw, &s); err != nil {
+				return nil, "", err
+			}
+			if s != nil {
+				next = *s
+			}
+		}
+	}
+	if tok, err := dec.Token(); err != nil || tok != json.Delim('}') {
+		return nil, "", errors.New("unterminated object")
+	}
+	if _, err := dec.Token(); err != io.EOF {
+		return nil, "", errors.New("data after the object")
+	}
+	if !saw {
+		return nil, "", errors.New("no value")
+	}
+	return out, next, nil
 }
