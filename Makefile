@@ -73,3 +73,17 @@ e2e:
 .PHONY: fuzz
 fuzz:
 	FUZZTIME=$(or $(FUZZTIME),10s) GO=$(GO) ./scripts/fuzz.sh
+
+# ---------------------------------------------------------------------------
+# Scale: benchmarks and the Kubernetes rules. Not part of `make test`.
+
+.PHONY: prometheusrule
+
+## bench: the scale benchmarks (1M alerts, 100k machines, 200k AV rows, 200 tenants, scrapes,
+## decode throughput); writes bench/REPORT.md. About 2 minutes and 1.5 GiB on 2 cores.
+bench:
+	bash scripts/bench.sh
+
+## prometheusrule: regenerate deploy/kubernetes/prometheusrule.yaml from alerts.rules.yml.
+prometheusrule:
+	bash scripts/gen-prometheusrule.sh

@@ -53,6 +53,11 @@ type flags struct {
 	demo                 bool
 	demoBurst            time.Duration
 	shutdownTimeout      time.Duration
+	refreshConcurrency   int
+	tenantConcurrency    int
+	shardCount           int
+	shardIndex           int
+	shardFromHostname    bool
 	web                  *web.FlagConfig
 	// collectorFlags holds --collector.<name> / --no-collector.<name>
 	// given on the command line; unset ones leave the file's choice.
@@ -82,6 +87,16 @@ func parseFlags(args []string, stdout, stderr io.Writer) (*flags, error) {
 	app.Flag("demo", "Serve embedded fake Defender tenants and export them: a look at the metrics without an Entra app.").BoolVar(&f.demo)
 	app.Flag("demo.alert-burst-after", "With --demo: after this long, the contoso tenant raises a burst of new High-severity alerts (for trying the alerting rules end to end). 0 = never.").
 		Default("0s").DurationVar(&f.demoBurst)
+	app.Flag("refresh.concurrency", "Maximum number of background refreshes running at once, all tenants together.").
+		Default("8").IntVar(&f.refreshConcurrency)
+	app.Flag("refresh.tenant-concurrency", "Maximum number of background refreshes of one tenant running at once, so that a slow tenant cannot hold every slot.").
+		Default("2").IntVar(&f.tenantConcurrency)
+	app.Flag("shard.count", "Number of replicas the tenants are split across; each replica exports the tenants of its shard (a hash of the tenant name).").
+		Default("1").Envar("SHARD_COUNT").IntVar(&f.shardCount)
+	app.Flag("shard.index", "This replica's shard, 0 to shard.count-1.").
+		Default("0").Envar("SHARD_INDEX").IntVar(&f.shardIndex)
+	app.Flag("shard.index-from-hostname", "Take the shard index from the trailing ordinal of the host name, as a StatefulSet names its pods (defender-exporter-2 is shard 2).").
+		BoolVar(&f.shardFromHostname)
 	for _, name := range config.CollectorNames {
 		set := new(bool)
 		f.collectorSet[name] = set
@@ -156,6 +171,11 @@ func run(args []string, stdout, stderr io.Writer) int {
 	if f.configCheck {
 		return checkConfig(f, stdout, stderr)
 	}
+	shard, err := f.shard()
+	if err != nil {
+		fmt.Fprintln(stderr, err)
+		return 2
+	}
 
 	level.Info(logger).Log("msg", "starting "+exporterName, "version", version.Info(), "build_context", version.BuildContext())
 
@@ -187,9 +207,13 @@ func run(args []string, stdout, stderr io.Writer) int {
 	store := config.NewStore(reg)
 	clients := newClientFactory(reg, logger)
 	sched := collector.NewScheduler(logger, clients.build, collector.SchedulerOptions{
-		OnTenantRemoved: clients.forget,
+		OnTenantRemoved:   clients.forget,
+		Concurrency:       f.refreshConcurrency,
+		TenantConcurrency: f.tenantConcurrency,
 	})
-	reg.MustRegister(sched)
+	// The snapshots are served pre-rendered by sched.Handler below; the
+	// registry holds the scheduler's status metrics only.
+	reg.MustRegister(sched.Status())
 	defer sched.Stop()
 
 	reload := func() error {
@@ -198,10 +222,18 @@ func run(args []string, stdout, stderr io.Writer) int {
 			return err
 		}
 		cfg = applyOverrides(cfg, f.overrides())
+		all := len(cfg.Tenants)
+		cfg = cfg.ForShard(shard)
 		if err := sched.Apply(cfg); err != nil {
 			return err
 		}
 		level.Info(logger).Log("msg", "configuration loaded", "source", cfg.Source, "tenants", len(cfg.Tenants), "collectors", strings.Join(enabledList(cfg), ","))
+		if shard.Sharded() {
+			level.Info(logger).Log("msg", "sharded: exporting this shard's tenants only", "shard", shard.Index, "shards", shard.Count, "tenants", len(cfg.Tenants), "of", all)
+			if len(cfg.Tenants) == 0 {
+				level.Warn(logger).Log("msg", "this shard owns no tenant: every tenant name hashes to another shard, so this replica exports only its own health", "shard", shard.Index, "shards", shard.Count)
+			}
+		}
 		return nil
 	}
 	if err := reload(); err != nil {
@@ -222,7 +254,7 @@ func run(args []string, stdout, stderr io.Writer) int {
 	if !f.disableExporterStats {
 		metricsHandler = promhttp.InstrumentMetricHandler(exporterReg, metricsHandler)
 	}
-	mux.Handle(f.telemetryPath, metricsHandler)
+	mux.Handle(f.telemetryPath, sched.Handler(metricsHandler))
 	mux.HandleFunc("/-/healthy", func(w http.ResponseWriter, _ *http.Request) {
 		fmt.Fprintln(w, "Healthy.")
 	})
@@ -334,6 +366,10 @@ func checkConfig(f *flags, stdout, stderr io.Writer) int {
 		return 1
 	}
 	fmt.Fprintf(stdout, "configuration is valid (%s): %d tenant(s), collectors: %v\n---\n%s", cfg.Source, len(cfg.Tenants), enabledList(cfg), out)
+	if err := printShards(f, cfg, stdout); err != nil {
+		fmt.Fprintln(stderr, err)
+		return 2
+	}
 	return 0
 }
 

@@ -13,11 +13,18 @@ func newEnum(values ...string) enum {
 	e := enum{}
 	for _, v := range values {
 		e[strings.ToLower(v)] = v
+		// The canonical spelling as is too: it is what the API sends
+		// nearly always, and finding it needs no lower-cased copy, which
+		// would cost an allocation per entity.
+		e[v] = v
 	}
 	return e
 }
 
 func (e enum) canon(v string) string {
+	if c, ok := e[v]; ok {
+		return c
+	}
 	if c, ok := e[strings.ToLower(v)]; ok {
 		return c
 	}

@@ -308,9 +308,8 @@ type job struct {
 
 // jobState is an immutable snapshot; the scrape path loads it atomically.
 type jobState struct {
-	metrics     []prometheus.Metric // last successful refresh
-	success     bool                // latest refresh succeeded
-	duration    time.Duration       // of the latest refresh
+	success     bool          // latest refresh succeeded
+	duration    time.Duration // of the latest refresh
 	lastSuccess time.Time
 	err         error
 	// calls is what the last successful refresh cost, by family (nil
@@ -318,6 +317,11 @@ type jobState struct {
 	// budgets from them.
 	calls    map[defender.Family]int
 	listings []defender.Listing
+	// rendered is the last successful refresh's metrics, in the text
+	// format: Handler writes it as it is, Collect parses it back
+	// (exposition.go). It is kept instead of the metrics themselves,
+	// which take about five times the memory.
+	rendered []renderedFamily
 }
 
 func (s *Scheduler) newJob(key jobKey, spec jobSpec, c Collector, ts *tenantState) *job {
@@ -420,6 +424,7 @@ func (j *job) refresh(parent context.Context) {
 	ctx = defender.WithCallCounter(ctx, &calls)
 	begin := time.Now()
 	var metrics []prometheus.Metric
+	var rendered []renderedFamily
 	var err error
 	if j.tenant.client == nil {
 		err = fmt.Errorf("tenant not set up: %w", j.tenant.err)
@@ -430,6 +435,13 @@ func (j *job) refresh(parent context.Context) {
 			Now:    j.sched.opts.Now,
 			Logger: j.logger,
 		})
+		if err == nil {
+			// Rendered once here, not at every scrape; a snapshot a
+			// registry would refuse is a failed refresh.
+			if rendered, err = renderSnapshot(metrics); err != nil {
+				err = fmt.Errorf("the refresh produced metrics that cannot be exposed: %w", err)
+			}
+		}
 	}
 	if parent.Err() != nil {
 		// Stopped by a reload or shutdown, not failed: the snapshot
@@ -442,10 +454,10 @@ func (j *job) refresh(parent context.Context) {
 	next := &jobState{duration: elapsed}
 	if err == nil {
 		next.success = true
-		next.metrics = metrics
 		next.lastSuccess = time.Now()
 		next.calls = calls.Calls()
 		next.listings = calls.Listings()
+		next.rendered = rendered
 		if j.lastLog != "" {
 			level.Info(j.logger).Log("msg", "refresh succeeded again", "duration", elapsed.Round(time.Millisecond))
 			j.lastLog = ""
@@ -462,10 +474,10 @@ func (j *job) refresh(parent context.Context) {
 			// last-success timestamp say it is stale. A failed refresh
 			// stopped early or retried: it says nothing about what a
 			// refresh costs, so the last good figures stay too.
-			next.metrics = prev.metrics
 			next.lastSuccess = prev.lastSuccess
 			next.calls = prev.calls
 			next.listings = prev.listings
+			next.rendered = prev.rendered
 		}
 		switch msg := errorFingerprint(err); {
 		case errors.Is(err, defender.ErrHuntingDeferred):
@@ -525,8 +537,12 @@ type huntingSummary struct {
 	anyMissing  bool      // some query never succeeded
 }
 
-// Collect replays the latest snapshots; it never calls Defender.
-func (s *Scheduler) Collect(ch chan<- prometheus.Metric) {
+// Collect replays the latest snapshots; it never calls Defender. The
+// exporter serves the snapshots pre-rendered through Handler instead, with
+// Status in its registry; Collect is the whole for any other registry.
+func (s *Scheduler) Collect(ch chan<- prometheus.Metric) { s.collect(ch, true) }
+
+func (s *Scheduler) collect(ch chan<- prometheus.Metric, snapshots bool) {
 	s.mu.Lock()
 	jobs := make([]*job, 0, len(s.jobs))
 	for _, j := range s.jobs {
@@ -554,8 +570,10 @@ func (s *Scheduler) Collect(ch chan<- prometheus.Metric) {
 			up[j.key.tenant] = false
 			continue
 		}
-		for _, m := range st.metrics {
-			ch <- m
+		if snapshots {
+			for _, m := range metricsOf(st.rendered) {
+				ch <- m
+			}
 		}
 		// A hunting CPU-quota deferral is Defender rationing one feature,
 		// not the tenant being unreachable: it shows in the hunting

@@ -280,6 +280,7 @@ var badFiles = map[string]struct {
 	"bad-mi-with-client-id.yml":          {3, "tenants[0].client_id", "move it to managed_identity.client_id"},
 	"bad-hunting-api.yml":                {7, "hunting.api", "use graph"},
 	"bad-hunting-name.yml":               {8, "hunting.queries[0].name", "not a valid metric name part"},
+	"bad-hunting-name-reserved.yml":      {3, "hunting.queries[0].name", "is reserved"},
 	"bad-hunting-duplicate-name.yml":     {14, "hunting.queries[1].name", "already used by the query on line 8"},
 	"bad-hunting-help-missing.yml":       {8, "hunting.queries[0]", "help is required"},
 	"bad-hunting-help-empty.yml":         {9, "hunting.queries[0].help", "is empty"},

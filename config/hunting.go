@@ -131,6 +131,8 @@ func (d *decoder) query(n *yaml.Node, path, api string, apiAt pos, names map[str
 			case !ok:
 			case !metricNamePartRE.MatchString(v):
 				d.errAt(at, nil, "%q is not a valid metric name part: use letters, digits and _ (not starting with a digit), e.g. devices_by_sensor_health", truncate(v))
+			case reservedHuntingNames[v]:
+				d.errAt(at, nil, "%q is reserved: defender_hunting_%s is one of the exporter's own per-query metrics; choose another name", v, v)
 			case names[v] != (pos{}):
 				d.errAt(at, nil, "%q is already used by the query on %s: names must be unique (each is the metric defender_hunting_<name>)", v, where(names[v]))
 			default:
@@ -308,4 +310,12 @@ func parseISOTime(s string) (time.Time, error) {
 func isISOTime(s string) bool {
 	_, err := parseISOTime(s)
 	return err == nil
+}
+
+// reservedHuntingNames would make defender_hunting_<name> collide with the
+// per-query metrics every hunting job exports.
+var reservedHuntingNames = map[string]bool{
+	"query_success":          true,
+	"query_duration_seconds": true,
+	"query_rows":             true,
 }

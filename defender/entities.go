@@ -4,8 +4,10 @@ import (
 	"bytes"
 	"encoding/json"
 	"fmt"
+	"strconv"
 	"strings"
 	"time"
+	"unicode/utf8"
 )
 
 // The entity types below hold only the fields the collectors use. Unknown
@@ -68,10 +70,28 @@ func (t *Time) UnmarshalJSON(b []byte) error {
 		t.Time = time.Time{}
 		return nil
 	}
+	if len(b) >= 2 && b[0] == '"' && b[len(b)-1] == '"' && bytes.IndexByte(b, '\\') < 0 && utf8.Valid(b) {
+		// Nothing to unescape: the bytes are the string. Every alert has
+		// three timestamps, nearly always strict RFC 3339, which
+		// time.Time parses from bytes without a copy; whatever it
+		// refuses goes the long way.
+		raw := b[1 : len(b)-1]
+		var strict time.Time
+		if len(raw) > 0 && strict.UnmarshalText(raw) == nil {
+			t.Time = strict.UTC()
+			return nil
+		}
+		return t.parse(string(raw))
+	}
 	var s string
 	if err := json.Unmarshal(b, &s); err != nil {
 		return fmt.Errorf("timestamp: want a string, got %.40s", b)
 	}
+	return t.parse(s)
+}
+
+// parse reads a timestamp in any of timeLayouts; "" is the zero Time.
+func (t *Time) parse(s string) error {
 	if s == "" {
 		t.Time = time.Time{}
 		return nil
@@ -96,6 +116,19 @@ type Bool struct {
 // UnmarshalJSON accepts true/false, "true"/"false" in any case, "Unknown", "" and null.
 func (v *Bool) UnmarshalJSON(b []byte) error {
 	*v = Bool{}
+	if ascii := bytes.Trim(b, `"`); utf8.RuneCount(ascii) == len(ascii) {
+		// The usual spellings, compared without the two copies below.
+		switch {
+		case asciiEqualFold(ascii, "true"):
+			*v = Bool{Value: true, Known: true}
+			return nil
+		case asciiEqualFold(ascii, "false"):
+			*v = Bool{Value: false, Known: true}
+			return nil
+		case asciiEqualFold(ascii, "null"), len(ascii) == 0, asciiEqualFold(ascii, "unknown"):
+			return nil
+		}
+	}
 	switch s := strings.ToLower(strings.Trim(string(b), `"`)); s {
 	case "true":
 		*v = Bool{Value: true, Known: true}
@@ -130,14 +163,41 @@ type Number struct {
 // UnmarshalJSON accepts 3, 3.5, "3", "", and null.
 func (n *Number) UnmarshalJSON(b []byte) error {
 	*n = Number{}
-	s := strings.Trim(string(b), `"`)
-	if s == "null" || s == "" {
+	s := bytes.Trim(b, `"`)
+	if string(s) == "null" || len(s) == 0 {
 		return nil
 	}
-	var f float64
-	if err := json.Unmarshal([]byte(s), &f); err != nil {
+	// A JSON number, spaces around it allowed, as json.Unmarshal into a
+	// float64 would take it; checked here and parsed by strconv, which
+	// saves a decoder per number.
+	num := bytes.TrimFunc(s, func(r rune) bool { return r < 0x80 && isSpace(byte(r)) })
+	if len(num) == 0 {
+		return fmt.Errorf("number: got %.40s", b)
+	}
+	if !isJSONNumber(num) {
+		return fmt.Errorf("number: got %.40s", b)
+	}
+	f, err := strconv.ParseFloat(string(num), 64)
+	if err != nil {
 		return fmt.Errorf("number: got %.40s", b)
 	}
 	*n = Number{Value: f, Known: true}
 	return nil
+}
+
+// asciiEqualFold compares an ASCII byte string with a lower-case ASCII word,
+// ignoring case.
+func asciiEqualFold(b []byte, word string) bool {
+	if len(b) != len(word) {
+		return false
+	}
+	for i, c := range b {
+		if c >= 'A' && c <= 'Z' {
+			c += 'a' - 'A'
+		}
+		if c != word[i] {
+			return false
+		}
+	}
+	return true
 }

@@ -185,6 +185,14 @@ wait_for "Prometheus ready" prometheus 60 curl -fsS "http://$PROM/-/ready"
 wait_for "exporter ready" exporter 120 curl -fsS "http://$EXPORTER/-/ready"
 log "exporter ready"
 
+# promtool's lint of the exposition every collector produced (node_exporter's checkmetrics).
+curl -fsS "http://$EXPORTER/metrics" >"$TMP/metrics.prom"
+if ! lint=$(promtool check metrics <"$TMP/metrics.prom" 2>&1); then
+	echo "$lint" | head -40
+	fail "promtool check metrics found problems in the demo's /metrics"
+fi
+log "promtool check metrics: clean ($(grep -vc '^#' "$TMP/metrics.prom") series)"
+
 prom_has() { # prom_has EXPR: the instant query returns at least one series
 	curl -fsS "http://$PROM/api/v1/query" --data-urlencode "query=$1" |
 		python3 -c 'import json,sys; sys.exit(0 if json.load(sys.stdin)["data"]["result"] else 1)'

@@ -106,7 +106,14 @@ def collect(path, prom, tenant):
         if not m or not m.group(1):
             problems.append(f"{name}: variable {v['name']}: unsupported query {q!r}")
             continue
-        vals, err = prom.label_values(substitute(m.group(1), values), m.group(2))
+        # Prometheus may not have scraped every series yet when this runs:
+        # retry an empty answer for a while, as the panel queries are.
+        give_up = time.time() + 30
+        while True:
+            vals, err = prom.label_values(substitute(m.group(1), values), m.group(2))
+            if vals or time.time() > give_up:
+                break
+            time.sleep(2)
         if not vals:
             problems.append(f"{name}: variable {v['name']}: {q} returned no values {err}")
             values[v["name"]] = ".*"
