@@ -5,7 +5,7 @@ package collector
 // (make bench) runs the benchmarks and writes bench/REPORT.md.
 //
 // The large fake tenants run in a child process (this test binary again,
-// TestBenchFakeProcess): their generated data (400 MiB for a million
+// TestMain): their generated data (400 MiB for a million
 // alerts) and their JSON encoding would otherwise sit in the heap and the
 // allocation counts being measured. This process then holds only the
 // exporter's side, so B/op and the sampled peak heap are the exporter's.
@@ -55,25 +55,32 @@ type fakeProcTenant struct {
 	CAPEM                           []byte
 }
 
-// TestBenchFakeProcess is not a test: it is the benchmarks' fake-tenant
-// process. It serves one fake tenant per size in $DEFENDER_EXPORTER_BENCH_FAKE
-// (JSON), prints how to reach them, then answers "calls" and "reset" on
-// stdin until stdin closes.
-func TestBenchFakeProcess(t *testing.T) {
-	raw := os.Getenv(fakeProcEnv)
-	if raw == "" {
-		t.Skip("the benchmarks' fake-tenant process; it runs only when they start it")
+// TestMain turns the test binary into the benchmarks' fake-tenant process
+// when they start it with $DEFENDER_EXPORTER_BENCH_FAKE set, instead of
+// running the tests; otherwise it runs the tests.
+func TestMain(m *testing.M) {
+	if raw := os.Getenv(fakeProcEnv); raw != "" {
+		os.Exit(benchFakeProcess(raw))
 	}
+	os.Exit(m.Run())
+}
+
+// benchFakeProcess serves one fake tenant per size in raw (JSON), prints
+// how to reach them, then answers "calls" and "reset" on stdin until stdin
+// closes.
+func benchFakeProcess(raw string) int {
 	var sizes []defendertest.Size
 	if err := json.Unmarshal([]byte(raw), &sizes); err != nil {
-		t.Fatal(err)
+		fmt.Fprintln(os.Stderr, "fake-tenant process:", err)
+		return 1
 	}
 	var fakes []*defendertest.Tenant
 	var infos []fakeProcTenant
 	for i, size := range sizes {
 		ft, err := defendertest.New(defendertest.Options{Seed: int64(i + 1), Size: size, Now: fixedNow})
 		if err != nil {
-			t.Fatal(err)
+			fmt.Fprintln(os.Stderr, "fake-tenant process:", err)
+			return 1
 		}
 		defer ft.Close()
 		app := ft.NewApp()
@@ -107,6 +114,7 @@ func TestBenchFakeProcess(t *testing.T) {
 			say("OK", nil)
 		}
 	}
+	return 0
 }
 
 // fakeProc is the parent's handle on the fake-tenant process.
@@ -119,7 +127,7 @@ type fakeProc struct {
 func startFakeProc(tb testing.TB, sizes ...defendertest.Size) *fakeProc {
 	tb.Helper()
 	spec, _ := json.Marshal(sizes)
-	cmd := exec.Command(os.Args[0], "-test.run=^TestBenchFakeProcess$", "-test.count=1", "-test.timeout=0")
+	cmd := exec.Command(os.Args[0], "-test.timeout=0")
 	cmd.Env = append(os.Environ(), fakeProcEnv+"="+string(spec))
 	cmd.Stderr = os.Stderr
 	in, err := cmd.StdinPipe()
