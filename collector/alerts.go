@@ -31,10 +31,11 @@ type alertsCollector struct {
 }
 
 func newAlertsCollector(cfg config.Collector) (Collector, error) {
-	if cfg.Lookback <= 0 {
-		return nil, fmt.Errorf("alerts: lookback must be positive, got %s", cfg.Lookback)
+	lookback, err := lookbackOf(cfg)
+	if err != nil {
+		return nil, err
 	}
-	return &alertsCollector{lookback: cfg.Lookback}, nil
+	return &alertsCollector{lookback: lookback}, nil
 }
 
 // alertsMaxPage is the documented page-size limit of /api/alerts.

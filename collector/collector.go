@@ -72,3 +72,13 @@ func New(cfg config.Collector) (Collector, error) {
 	}
 	return f(cfg)
 }
+
+// lookbackOf checks the lookback of the collectors that have one. Config
+// validation already refuses a non-positive one; this guards collectors
+// built from a Collector made in code.
+func lookbackOf(cfg config.Collector) (time.Duration, error) {
+	if cfg.Lookback <= 0 {
+		return 0, fmt.Errorf("%s: lookback must be positive, got %s", cfg.Name, cfg.Lookback)
+	}
+	return cfg.Lookback, nil
+}

@@ -28,10 +28,11 @@ type incidentsCollector struct {
 }
 
 func newIncidentsCollector(cfg config.Collector) (Collector, error) {
-	if cfg.Lookback <= 0 {
-		return nil, fmt.Errorf("incidents: lookback must be positive, got %s", cfg.Lookback)
+	lookback, err := lookbackOf(cfg)
+	if err != nil {
+		return nil, err
 	}
-	return &incidentsCollector{lookback: cfg.Lookback}, nil
+	return &incidentsCollector{lookback: lookback}, nil
 }
 
 // incidentsMaxPage is the documented page-size limit of XDR /api/incidents;

@@ -23,10 +23,11 @@ type investigationsCollector struct {
 }
 
 func newInvestigationsCollector(cfg config.Collector) (Collector, error) {
-	if cfg.Lookback <= 0 {
-		return nil, fmt.Errorf("investigations: lookback must be positive, got %s", cfg.Lookback)
+	lookback, err := lookbackOf(cfg)
+	if err != nil {
+		return nil, err
 	}
-	return &investigationsCollector{lookback: cfg.Lookback}, nil
+	return &investigationsCollector{lookback: lookback}, nil
 }
 
 // investigationsMaxPage is the documented page-size limit of /api/investigations.

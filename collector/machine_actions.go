@@ -27,10 +27,11 @@ type machineActionsCollector struct {
 }
 
 func newMachineActionsCollector(cfg config.Collector) (Collector, error) {
-	if cfg.Lookback <= 0 {
-		return nil, fmt.Errorf("machine_actions: lookback must be positive, got %s", cfg.Lookback)
+	lookback, err := lookbackOf(cfg)
+	if err != nil {
+		return nil, err
 	}
-	return &machineActionsCollector{lookback: cfg.Lookback}, nil
+	return &machineActionsCollector{lookback: lookback}, nil
 }
 
 // machineActionsMaxPage is the documented page-size limit of /api/machineactions.
