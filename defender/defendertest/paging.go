@@ -119,16 +119,7 @@ func listAPI[T any](spec apiSpec, fields filterFields[T], rows func(*Dataset) []
 					matched++
 					break
 				}
-				if !f.EmptyPageWithNextLink {
-					if emitted > 0 {
-						buf = append(buf, ',')
-					}
-					start := len(buf)
-					buf = enc(e, buf)
-					if emitted == 0 && f.HugePage > 0 {
-						buf = padFirstString(buf, start, f.HugePage)
-					}
-				}
+				buf = appendPageItem(buf, emitted, f, e, enc)
 				emitted++
 			}
 			matched++
@@ -167,6 +158,24 @@ func listAPI[T any](spec apiSpec, fields filterFields[T], rows func(*Dataset) []
 // padFirstString inserts n bytes into the first string value of the entity
 // that starts at buf[start:], making one huge field as a runaway description
 // or a proxy's injected blob would.
+// appendPageItem writes the page's n-th entity (0-based), shaped by the
+// faults that act on page contents: none for an empty page with a
+// nextLink, padding of the first entity for an enormous page.
+func appendPageItem[T any](buf []byte, n int, f Fault, e *T, enc func(*T, []byte) []byte) []byte {
+	if f.EmptyPageWithNextLink {
+		return buf
+	}
+	if n > 0 {
+		buf = append(buf, ',')
+	}
+	start := len(buf)
+	buf = enc(e, buf)
+	if n == 0 && f.HugePage > 0 {
+		buf = padFirstString(buf, start, f.HugePage)
+	}
+	return buf
+}
+
 func padFirstString(buf []byte, start, n int) []byte {
 	i := bytes.Index(buf[start:], []byte(`":"`))
 	if i < 0 {

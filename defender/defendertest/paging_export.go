@@ -149,16 +149,7 @@ func exportListAPI[T any](spec apiSpec, ep exportPaging, fields filterFields[T],
 				more = true
 				break
 			}
-			if !f.EmptyPageWithNextLink {
-				if emitted > 0 {
-					buf = append(buf, ',')
-				}
-				start := len(buf)
-				buf = enc(e, buf)
-				if emitted == 0 && f.HugePage > 0 {
-					buf = padFirstString(buf, start, f.HugePage)
-				}
-			}
+			buf = appendPageItem(buf, emitted, f, e, enc)
 			emitted++
 		}
 		t.data.mu.RUnlock()
