@@ -262,8 +262,9 @@ func (c *Client) apiError(resp *http.Response, cancel context.CancelFunc, method
 		e.Target = trimMessage(shape.Error.Target)
 	case resp.StatusCode >= 300 && resp.StatusCode < 400:
 		if loc, err := resp.Location(); err == nil {
-			// Origin and path only: a query may carry anything.
-			e.Message = "redirect to " + origin(loc) + loc.EscapedPath() + " not followed"
+			// Origin and path only: a query may carry anything. The
+			// target is the server's text, so it is bounded like any.
+			e.Message = "redirect to " + trimMessage(origin(loc)+loc.EscapedPath()) + " not followed"
 		}
 	case len(bytes.TrimSpace(body)) > 0 && isTextual(resp.Header.Get("Content-Type")):
 		e.Message = trimMessage(string(body))
