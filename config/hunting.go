@@ -34,7 +34,7 @@ var (
 
 // LabelName turns a KQL result column into a Prometheus label name: Kusto columns are CamelCase,
 // Prometheus labels snake_case. SensorHealthState → sensor_health_state, DeviceId → device_id,
-// OSPlatform → os_platform, count_ → count_. It only changes case and inserts underscores; a column
+// OSPlatform → os_platform, IPv4Address → ipv4_address, count_ → count_. It only changes case and inserts underscores; a column
 // whose result is still not a valid label name (a space, say) is rejected by the config check, and
 // the fix is a project-rename in the query.
 func LabelName(column string) string {
@@ -48,9 +48,12 @@ func LabelName(column string) string {
 		if i > 0 {
 			prev := rs[i-1]
 			nextLower := i+1 < len(rs) && unicode.IsLower(rs[i+1])
+			// One lower-case letter and a digit after an acronym is a version, not a word:
+			// IPv4, IPv6, TLSv1 stay whole.
+			version := nextLower && i+2 < len(rs) && unicode.IsDigit(rs[i+2])
 			// A new word starts after a lower-case letter or digit (deviceId), or at the last
 			// capital of an acronym that is followed by a word (OSPlatform → os_platform).
-			if unicode.IsLower(prev) || unicode.IsDigit(prev) || (unicode.IsUpper(prev) && nextLower) {
+			if unicode.IsLower(prev) || unicode.IsDigit(prev) || (unicode.IsUpper(prev) && nextLower && !version) {
 				b.WriteByte('_')
 			}
 		}

@@ -19,6 +19,10 @@ func TestLabelName(t *testing.T) {
 		"Port80Count":       "port80_count",
 		"dcount_DeviceId":   "dcount_device_id",
 		"IP":                "ip",
+		"IPv4Address":       "ipv4_address",
+		"RemoteIPv6":        "remote_ipv6",
+		"TLSv1Count":        "tlsv1_count",
+		"AValue":            "a_value",
 		"":                  "",
 	} {
 		if got := LabelName(in); got != want {
