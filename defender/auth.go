@@ -179,7 +179,11 @@ type confidentialProvider struct {
 	build func() (confidential.Client, error)
 
 	mu     sync.Mutex
-	client confidential.Client
+	shared confidential.Client
+	// renewed holds, per scope, the client that fetched that scope's token
+	// past the cache. The other scopes keep using shared, whose tokens are
+	// still good: a token one API rejected says nothing about the others.
+	renewed map[string]confidential.Client
 }
 
 func newConfidentialProvider(build func() (confidential.Client, error)) (*confidentialProvider, error) {
@@ -187,19 +191,15 @@ func newConfidentialProvider(build func() (confidential.Client, error)) (*confid
 	if err != nil {
 		return nil, err
 	}
-	return &confidentialProvider{build: build, client: c}, nil
+	return &confidentialProvider{build: build, shared: c, renewed: map[string]confidential.Client{}}, nil
 }
 
 func (p *confidentialProvider) acquire(ctx context.Context, scope string, force bool) (string, error) {
-	p.mu.Lock()
-	c := p.client
-	p.mu.Unlock()
 	if force {
 		// MSAL v1.10.1 has no "skip the cache" for client credentials other
 		// than claims, which Entra would interpret; a new client starts with
-		// an empty cache. It replaces the old one only once it has a token:
-		// when Entra is down, the tokens the old one holds for the other
-		// APIs stay usable.
+		// an empty cache. It serves this scope only once it has a token:
+		// when Entra is down, the token the old one holds stays usable.
 		fresh, err := p.build()
 		if err != nil {
 			return "", err
@@ -209,10 +209,16 @@ func (p *confidentialProvider) acquire(ctx context.Context, scope string, force 
 			return "", err
 		}
 		p.mu.Lock()
-		p.client = fresh
+		p.renewed[scope] = fresh
 		p.mu.Unlock()
 		return res.AccessToken, nil
 	}
+	p.mu.Lock()
+	c, ok := p.renewed[scope]
+	if !ok {
+		c = p.shared
+	}
+	p.mu.Unlock()
 	res, err := c.AcquireTokenByCredential(ctx, []string{scope})
 	if err != nil {
 		return "", err

@@ -368,3 +368,38 @@ func TestContextEndsRetries(t *testing.T) {
 		t.Errorf("calls = %d, want 1", n)
 	}
 }
+
+// Renewing one API's rejected token must not throw away the tokens of the
+// other APIs: a 401 from the MDE API costs one token call, not one per API.
+func TestUnauthorizedKeepsOtherAPIsTokens(t *testing.T) {
+	rejectOnce := true
+	ts := newTestServer(t, nil)
+	ts.setAPI(func(w http.ResponseWriter, r *http.Request) {
+		if rejectOnce {
+			rejectOnce = false
+			writeJSON(w, http.StatusUnauthorized, `{"error":{"code":"Unauthorized","message":"expired"}}`)
+			return
+		}
+		writeJSON(w, http.StatusOK, `{"value":[]}`)
+	})
+	c, _, _ := testClient(t, ts, nil)
+	if err := c.Token(context.Background(), APIXDR); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := List(context.Background(), c, alertsReq, func(*item) error { return nil }); err != nil {
+		t.Fatal(err)
+	}
+	before := ts.tokens() // XDR, MDE, MDE renewed
+	if before != 3 {
+		t.Fatalf("token calls = %d, want 3", before)
+	}
+	if err := c.Token(context.Background(), APIXDR); err != nil {
+		t.Fatal(err)
+	}
+	if err := c.Token(context.Background(), APIMDE); err != nil {
+		t.Fatal(err)
+	}
+	if n := ts.tokens(); n != before {
+		t.Errorf("token calls after the renewal = %d, want %d (both tokens still cached)", n, before)
+	}
+}
