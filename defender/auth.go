@@ -184,6 +184,10 @@ type confidentialProvider struct {
 	// past the cache. The other scopes keep using shared, whose tokens are
 	// still good: a token one API rejected says nothing about the others.
 	renewed map[string]confidential.Client
+	// rotated, when set, says whether the credential changed since the
+	// last call (a certificate file replaced on disk): every client, and
+	// so every cached token, is then dropped.
+	rotated func() (bool, error)
 }
 
 func newConfidentialProvider(build func() (confidential.Client, error)) (*confidentialProvider, error) {
@@ -196,6 +200,9 @@ func newConfidentialProvider(build func() (confidential.Client, error)) (*confid
 
 func (p *confidentialProvider) acquire(ctx context.Context, scope string, force bool) (string, error) {
 	if force {
+		if _, err := p.client(scope); err != nil { // picks up a rotation
+			return "", err
+		}
 		// MSAL v1.10.1 has no "skip the cache" for client credentials other
 		// than claims, which Entra would interpret; a new client starts with
 		// an empty cache. It serves this scope only once it has a token:
@@ -213,17 +220,40 @@ func (p *confidentialProvider) acquire(ctx context.Context, scope string, force 
 		p.mu.Unlock()
 		return res.AccessToken, nil
 	}
-	p.mu.Lock()
-	c, ok := p.renewed[scope]
-	if !ok {
-		c = p.shared
+	c, err := p.client(scope)
+	if err != nil {
+		return "", err
 	}
-	p.mu.Unlock()
 	res, err := c.AcquireTokenByCredential(ctx, []string{scope})
 	if err != nil {
 		return "", err
 	}
 	return res.AccessToken, nil
+}
+
+// client is the MSAL client that serves scope, rebuilt first if the
+// credential was rotated.
+func (p *confidentialProvider) client(scope string) (confidential.Client, error) {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	if p.rotated != nil {
+		changed, err := p.rotated()
+		if err != nil {
+			return confidential.Client{}, err
+		}
+		if changed {
+			c, err := p.build()
+			if err != nil {
+				return confidential.Client{}, err
+			}
+			p.shared = c
+			clear(p.renewed)
+		}
+	}
+	if c, ok := p.renewed[scope]; ok {
+		return c, nil
+	}
+	return p.shared, nil
 }
 
 // managedIdentityProvider: MSAL keeps managed identity tokens in a
@@ -247,8 +277,9 @@ func (p *managedIdentityProvider) acquire(ctx context.Context, scope string, for
 }
 
 // newTokenProvider builds the MSAL client for the credential. httpClient
-// carries the TLS trust and the entra metrics.
-func newTokenProvider(cred Credential, authorityBase string, httpClient *http.Client) (tokenProvider, *time.Time, error) {
+// carries the TLS trust and the entra metrics. expiry, for certificate
+// credentials, is the NotAfter of the certificate in use.
+func newTokenProvider(cred Credential, authorityBase string, httpClient *http.Client) (p tokenProvider, expiry func() time.Time, err error) {
 	if cred.ManagedIdentity {
 		id := managedidentity.SystemAssigned()
 		if cred.ManagedIdentityClientID != "" {
@@ -262,26 +293,24 @@ func newTokenProvider(cred Credential, authorityBase string, httpClient *http.Cl
 	}
 
 	var (
-		mc     confidential.Credential
-		err    error
-		expiry *time.Time
+		mc      confidential.Credential
+		certSrc *certificateFile
 	)
 	switch {
 	case cred.ClientSecret != "":
 		mc, err = confidential.NewCredFromSecret(cred.ClientSecret)
-	case cred.CertificateFile != "" || len(cred.CertificateData) > 0:
-		data := cred.CertificateData
-		if cred.CertificateFile != "" {
-			if data, err = os.ReadFile(cred.CertificateFile); err != nil {
-				return nil, nil, fmt.Errorf("certificate: %w", err)
-			}
+	case cred.CertificateFile != "":
+		if certSrc, err = loadCertificateFile(cred.CertificateFile, cred.CertificatePassword); err != nil {
+			return nil, nil, err
 		}
-		certs, key, leaf, perr := parseCertificate(data, cred.CertificatePassword)
+		expiry = certSrc.expiry
+	case len(cred.CertificateData) > 0:
+		certs, key, leaf, perr := parseCertificate(cred.CertificateData, cred.CertificatePassword)
 		if perr != nil {
-			return nil, nil, fmt.Errorf("certificate %s: %w", cred.CertificateFile, perr)
+			return nil, nil, fmt.Errorf("certificate: %w", perr)
 		}
 		na := leaf.NotAfter
-		expiry = &na
+		expiry = func() time.Time { return na }
 		mc, err = confidential.NewCredFromCert(certs, key)
 	case cred.FederatedTokenFile != "":
 		mc = confidential.NewCredFromAssertionCallback(federatedTokenReader(cred.FederatedTokenFile))
@@ -300,15 +329,22 @@ func newTokenProvider(cred Credential, authorityBase string, httpClient *http.Cl
 	// the wrong server, or leave the network at all.
 	discovery := wellKnownAuthority(au.Hostname())
 	build := func() (confidential.Client, error) {
-		return confidential.New(authority, cred.ClientID, mc,
+		c := mc
+		if certSrc != nil {
+			c = certSrc.credential()
+		}
+		return confidential.New(authority, cred.ClientID, c,
 			confidential.WithHTTPClient(httpClient),
 			confidential.WithInstanceDiscovery(discovery))
 	}
-	p, err := newConfidentialProvider(build)
+	cp, err := newConfidentialProvider(build)
 	if err != nil {
 		return nil, nil, err
 	}
-	return p, expiry, nil
+	if certSrc != nil {
+		cp.rotated = certSrc.refresh
+	}
+	return cp, expiry, nil
 }
 
 func wellKnownAuthority(host string) bool {

@@ -142,7 +142,7 @@ func TestCredentialValidation(t *testing.T) {
 }
 
 // testCert makes a CA and a leaf signed by it, with the leaf's RSA key.
-func testCert(t *testing.T, notAfter time.Time) (leaf, ca *x509.Certificate, key *rsa.PrivateKey) {
+func testCert(t testing.TB, notAfter time.Time) (leaf, ca *x509.Certificate, key *rsa.PrivateKey) {
 	t.Helper()
 	caKey, err := rsa.GenerateKey(rand.Reader, 2048)
 	if err != nil {

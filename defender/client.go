@@ -87,7 +87,7 @@ type Client struct {
 	maxRetries int
 	retryBase  time.Duration
 	retryMax   time.Duration
-	certExpiry *time.Time
+	certExpiry func() time.Time // nil unless a certificate credential
 	transport  *http.Transport
 	conns      *connSet
 }
@@ -227,7 +227,7 @@ func (c *Client) CertificateExpiry() (time.Time, bool) {
 	if c.certExpiry == nil {
 		return time.Time{}, false
 	}
-	return *c.certExpiry, true
+	return c.certExpiry(), true
 }
 
 // BudgetUsage is the number of calls of family f in the last minute and
