@@ -513,6 +513,11 @@ var (
 	lastSuccessDesc = prometheus.NewDesc(namespace+"_collector_last_success_timestamp_seconds",
 		"Unix time of the latest successful background refresh of the collector (for hunting: of its stalest query).",
 		[]string{"tenant", "collector"}, nil)
+	// The interval is exported so that staleness can be judged per
+	// collector ("three refreshes missed") rather than by one fixed age.
+	intervalDesc = prometheus.NewDesc(namespace+"_collector_interval_seconds",
+		"Configured refresh interval of the collector (for hunting: the longest among its queries).",
+		[]string{"tenant", "collector"}, nil)
 	huntingSuccessDesc = prometheus.NewDesc(namespace+"_hunting_query_success",
 		"1 if the latest run of the advanced hunting query succeeded.",
 		[]string{"tenant", "query"}, nil)
@@ -533,6 +538,7 @@ func (s *Scheduler) Describe(chan<- *prometheus.Desc) {}
 type huntingSummary struct {
 	ran, ok     bool
 	duration    time.Duration
+	interval    time.Duration // the longest among the queries
 	lastSuccess time.Time // the oldest among the queries: the data is as stale as its stalest part
 	anyMissing  bool      // some query never succeeded
 }
@@ -565,6 +571,17 @@ func (s *Scheduler) collect(ch chan<- prometheus.Metric, snapshots bool) {
 	}
 	hunting := map[string]*huntingSummary{}
 	for _, j := range jobs {
+		// The interval is configuration: it is there before the first refresh.
+		if j.key.query != "" {
+			h := hunting[j.key.tenant]
+			if h == nil {
+				h = &huntingSummary{ok: true}
+				hunting[j.key.tenant] = h
+			}
+			h.interval = max(h.interval, j.interval)
+		} else {
+			ch <- prometheus.MustNewConstMetric(intervalDesc, prometheus.GaugeValue, j.interval.Seconds(), j.key.tenant, j.key.collector)
+		}
 		st := j.state.Load()
 		if st == nil {
 			up[j.key.tenant] = false
@@ -585,10 +602,6 @@ func (s *Scheduler) collect(ch chan<- prometheus.Metric, snapshots bool) {
 			ch <- prometheus.MustNewConstMetric(huntingSuccessDesc, prometheus.GaugeValue, b2f(st.success), j.key.tenant, j.key.query)
 			ch <- prometheus.MustNewConstMetric(huntingDurationDesc, prometheus.GaugeValue, st.duration.Seconds(), j.key.tenant, j.key.query)
 			h := hunting[j.key.tenant]
-			if h == nil {
-				h = &huntingSummary{ok: true}
-				hunting[j.key.tenant] = h
-			}
 			h.ran = true
 			h.ok = h.ok && st.success
 			h.duration += st.duration
@@ -603,6 +616,10 @@ func (s *Scheduler) collect(ch chan<- prometheus.Metric, snapshots bool) {
 		collectorRow(ch, j.key.tenant, j.key.collector, st.success, st.duration, st.lastSuccess)
 	}
 	for tenant, h := range hunting {
+		ch <- prometheus.MustNewConstMetric(intervalDesc, prometheus.GaugeValue, h.interval.Seconds(), tenant, huntingCollector)
+		if !h.ran {
+			continue
+		}
 		last := h.lastSuccess
 		if h.anyMissing {
 			last = time.Time{}

@@ -145,3 +145,59 @@ collectors:
 		t.Error("alerts series lost by an unrelated change")
 	}
 }
+
+// TestIntervalExported: each (tenant, collector) exports its configured
+// interval from the start, before any refresh, so that staleness rules can
+// count missed refreshes; hunting exports the longest of its queries.
+func TestIntervalExported(t *testing.T) {
+	a, _ := defendertest.New(defendertest.Options{Seed: 1, Size: defendertest.Size{Machines: 10, Alerts: 10}, Now: fixedNow})
+	defer a.Close()
+	cfg, err := config.Parse([]byte(`tenants:
+  - {name: contoso, tenant_id: `+a.TenantID()+`, client_id: 00000000-0000-0000-0000-000000000001, client_secret: x}
+`+strings.Replace(onlyCollectors("alerts", "machines"), "machines: {enabled: true}", "machines: {enabled: true, interval: 20m}", 1)+`hunting:
+  api: graph
+  queries:
+    - name: devices_by_os
+      help: Devices by OS platform.
+      interval: 30m
+      query: DeviceInfo | summarize arg_max(Timestamp, *) by DeviceId | summarize count() by OSPlatform
+      labels: [OSPlatform]
+      value: count_
+    - name: devices_by_os_daily
+      help: Devices by OS platform, daily.
+      interval: 2h
+      query: DeviceInfo | summarize arg_max(Timestamp, *) by DeviceId | summarize count() by OSPlatform
+      labels: [OSPlatform]
+      value: count_
+`), "test.yml", config.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	c := newClient(t, a, nil)
+	s := NewScheduler(log.NewNopLogger(), func(config.Tenant) (*defender.Client, error) { return c, nil },
+		SchedulerOptions{Now: fixedNow, Manual: true})
+	if err := s.Apply(cfg); err != nil {
+		t.Fatal(err)
+	}
+	defer s.Stop()
+	want := []string{
+		`defender_collector_interval_seconds{collector="alerts",tenant="contoso"} 300`,
+		`defender_collector_interval_seconds{collector="machines",tenant="contoso"} 1200`,
+		`defender_collector_interval_seconds{collector="hunting",tenant="contoso"} 7200`,
+	}
+	for _, when := range []string{"before the first refresh", "after it"} {
+		got := string(exposition(t, s))
+		for _, w := range want {
+			if !strings.Contains(got, w) {
+				t.Errorf("%s: lacks %s", when, w)
+			}
+		}
+		if n := strings.Count(got, "defender_collector_interval_seconds{"); n != len(want) {
+			t.Errorf("%s: %d interval series, want %d", when, n, len(want))
+		}
+		s.RefreshNow(context.Background())
+	}
+	if got := string(exposition(t, s)); !strings.Contains(got, `defender_collector_success{collector="hunting",tenant="contoso"} 1`) {
+		t.Error("the hunting queries did not run")
+	}
+}
