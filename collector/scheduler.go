@@ -539,8 +539,8 @@ type huntingSummary struct {
 	ran, ok     bool
 	duration    time.Duration
 	interval    time.Duration // the longest among the queries
-	lastSuccess time.Time // the oldest among the queries: the data is as stale as its stalest part
-	anyMissing  bool      // some query never succeeded
+	lastSuccess time.Time     // the oldest among the queries: the data is as stale as its stalest part
+	anyMissing  bool          // some query never succeeded
 }
 
 // Collect replays the latest snapshots; it never calls Defender. The
