@@ -154,16 +154,7 @@ func TestIntervalExported(t *testing.T) {
 	defer a.Close()
 	cfg, err := config.Parse([]byte(`tenants:
   - {name: contoso, tenant_id: `+a.TenantID()+`, client_id: 00000000-0000-0000-0000-000000000001, client_secret: x}
-`+strings.Replace(onlyCollectors("alerts", "machines"), "machines: {enabled: true}", "machines: {enabled: true, interval: 20m}", 1)+`hunting:
-  api: graph
-  queries:
-    - name: devices_by_os
-      help: Devices by OS platform.
-      interval: 30m
-      query: DeviceInfo | summarize arg_max(Timestamp, *) by DeviceId | summarize count() by OSPlatform
-      labels: [OSPlatform]
-      value: count_
-    - name: devices_by_os_daily
+`+strings.Replace(onlyCollectors("alerts", "machines"), "machines: {enabled: true}", "machines: {enabled: true, interval: 20m}", 1)+huntingSection+`    - name: devices_by_os_daily
       help: Devices by OS platform, daily.
       interval: 2h
       query: DeviceInfo | summarize arg_max(Timestamp, *) by DeviceId | summarize count() by OSPlatform
