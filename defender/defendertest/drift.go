@@ -11,6 +11,12 @@ import (
 
 const defaultDriftEvery = 5 * time.Second
 
+// driftSeverities leave High out: a stream of new High alerts every few
+// seconds would keep DefenderHighSeverityAlertsNew firing for as long as
+// the demo runs. High alerts arrive only when asked for (InjectAlerts, the
+// demo's --demo.alert-burst-after).
+var driftSeverities = newWeighted[string]("Informational", 15, "Low", 30, "Medium", 35, "UnSpecified", 3)
+
 func (t *Tenant) startDrift() {
 	every := t.opts.DriftEvery
 	if every <= 0 {
@@ -67,7 +73,7 @@ func (d *Dataset) driftStep(now time.Time) {
 	defer d.mu.Unlock()
 	r := d.rng
 	for range r.IntN(4) {
-		d.appendFreshAlert(now, "")
+		d.appendFreshAlert(now, driftSeverities.pick(r))
 	}
 	// Work on recent open alerts, as analysts do.
 	if n := len(d.Alerts); n > 0 {

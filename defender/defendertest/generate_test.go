@@ -182,11 +182,28 @@ func TestInjectAlertsAndDrift(t *testing.T) {
 	}
 
 	before := datasetJSON(t, tn.Data())
-	for range 5 {
+	countAlerts := func() (all, high int) {
+		tn.Data().View(func(d *Dataset) {
+			all = len(d.Alerts)
+			for _, a := range d.Alerts {
+				if a.Severity == "High" {
+					high++
+				}
+			}
+		})
+		return all, high
+	}
+	allBefore, highBefore := countAlerts()
+	for range 200 {
 		tn.Data().driftStep(testNow.Add(time.Minute))
 	}
 	if bytes.Equal(before, datasetJSON(t, tn.Data())) {
 		t.Fatal("drift changed nothing")
+	}
+	// New alerts arrive, but never High ones: those only come when asked.
+	if all, high := countAlerts(); all <= allBefore+100 || high != highBefore {
+		t.Errorf("after 200 drift steps: %d alerts (was %d), %d High (was %d); want ~300 more, no new High",
+			all, allBefore, high, highBefore)
 	}
 
 	// The background drift runs and stops with Close.
