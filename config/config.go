@@ -71,7 +71,7 @@ type Tenant struct {
 	ManagedIdentity    *ManagedIdentity
 
 	Cloud     string // global | gcc | gcc-high | dod
-	Region    string // "" | us | eu | uk | au | swa; global cloud only
+	Region    string // "" | us | eu | uk | au | swa | ina | aea; global cloud only
 	Endpoints Endpoints
 	TLS       TLS
 

@@ -264,7 +264,7 @@ var badFiles = map[string]struct {
 	"bad-env-unset.yml":                  {5, "tenants[0].client_secret", "environment variable NOPE_UNSET is not set"},
 	"bad-env-syntax.yml":                 {5, "tenants[0].client_secret", "without a closing }"},
 	"bad-cloud.yml":                      {6, "tenants[0].cloud", "use global, gcc, gcc-high or dod"},
-	"bad-region.yml":                     {6, "tenants[0].region", "use us, eu, uk, au, swa"},
+	"bad-region.yml":                     {6, "tenants[0].region", "use us, eu, uk, au, swa, ina, aea, or \"\" for the global host"},
 	"bad-region-with-cloud.yml":          {7, "tenants[0].region", "applies only to the global cloud"},
 	"bad-defaults-region-cloud.yml":      {3, "defaults.region", "applies only to the global cloud"},
 	"bad-endpoint-http.yml":              {7, "tenants[0].endpoints.mde", "must use https"},

@@ -29,7 +29,7 @@ var (
 	tlsKeys      = []string{"ca_file", "insecure_skip_verify"}
 	miKeys       = []string{"client_id"}
 	clouds       = []string{"global", "gcc", "gcc-high", "dod"}
-	regions      = []string{"", "us", "eu", "uk", "au", "swa"}
+	regions      = []string{"", "us", "eu", "uk", "au", "swa", "ina", "aea"} // defender.Regions and ""
 )
 
 // The tenant name is a label value and shows up in logs, dashboards' variable regexes and file names
@@ -203,7 +203,7 @@ func (d *decoder) tenantSpec(n *yaml.Node, path string, keys []string, hint func
 		case "region":
 			if v, ok := d.scalar(p.v, p.path, "a region"); ok {
 				if !contains(regions, v) {
-					d.errAt(at, nil, "%q is not a region: use us, eu, uk, au, swa, or \"\" for the global host", truncate(v))
+					d.errAt(at, nil, "%q is not a region: use %s, or \"\" for the global host", truncate(v), strings.Join(regions[1:], ", "))
 					continue
 				}
 				s.region = set(v, at)

@@ -87,8 +87,12 @@ var clouds = map[string]cloud{
 // Clouds lists the accepted cloud names, for help texts and error messages.
 var Clouds = []string{"global", "gcc", "gcc-high", "dod"}
 
-// Regions lists the regional MDE hosts of the global cloud ("" = none).
-var Regions = []string{"us", "eu", "uk", "au", "swa"}
+// Regions lists the regional MDE hosts of the global cloud ("" = none):
+// United States, Europe, United Kingdom, Australia, Switzerland (swa),
+// India (ina) and Australia East (aea), as Microsoft Learn's API pages list
+// them. The config package keeps the same list; a test in package main
+// holds the two together.
+var Regions = []string{"us", "eu", "uk", "au", "swa", "ina", "aea"}
 
 // ResolveEndpoints returns the base URLs and token scopes for a cloud
 // ("" means global), a region (global cloud only: picks

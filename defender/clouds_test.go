@@ -99,7 +99,7 @@ func TestResolveEndpoints(t *testing.T) {
 		},
 		{name: "unknown cloud", cloud: "china", wantErr: `unknown cloud "china": want one of global, gcc, gcc-high, dod`},
 		{name: "region outside global", cloud: "gcc", region: "eu", wantErr: `region "eu": regions apply only to the global cloud, not "gcc"`},
-		{name: "unknown region", cloud: "global", region: "fr", wantErr: `unknown region "fr": want one of us, eu, uk, au, swa`},
+		{name: "unknown region", cloud: "global", region: "fr", wantErr: `unknown region "fr": want one of us, eu, uk, au, swa, ina, aea`},
 		{name: "override in clear text", override: Endpoints{XDR: "http://x.example"}, wantErr: "endpoint xdr: \"http://x.example\": want an https:// URL"},
 		{name: "override with query", override: Endpoints{Graph: "https://g.example/?a=b"}, wantErr: "endpoint graph: \"https://g.example/?a=b\": a base URL takes no query or fragment"},
 		{name: "override with credentials", override: Endpoints{MDE: "https://u:pw@h.example"}, wantErr: "credentials in the URL are not allowed"},
