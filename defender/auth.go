@@ -18,6 +18,8 @@ import (
 	"github.com/AzureAD/microsoft-authentication-library-for-go/apps/confidential"
 	msalerrors "github.com/AzureAD/microsoft-authentication-library-for-go/apps/errors"
 	"github.com/AzureAD/microsoft-authentication-library-for-go/apps/managedidentity"
+	"github.com/go-kit/log"
+	"github.com/go-kit/log/level"
 )
 
 // Credential says how the exporter proves its identity to Entra. Exactly one
@@ -279,7 +281,7 @@ func (p *managedIdentityProvider) acquire(ctx context.Context, scope string, for
 // newTokenProvider builds the MSAL client for the credential. httpClient
 // carries the TLS trust and the entra metrics. expiry, for certificate
 // credentials, is the NotAfter of the certificate in use.
-func newTokenProvider(cred Credential, authorityBase string, httpClient *http.Client) (p tokenProvider, expiry func() time.Time, err error) {
+func newTokenProvider(cred Credential, authorityBase string, httpClient *http.Client, logger log.Logger) (p tokenProvider, expiry func() time.Time, err error) {
 	if cred.ManagedIdentity {
 		id := managedidentity.SystemAssigned()
 		if cred.ManagedIdentityClientID != "" {
@@ -302,6 +304,10 @@ func newTokenProvider(cred Credential, authorityBase string, httpClient *http.Cl
 	case cred.CertificateFile != "":
 		if certSrc, err = loadCertificateFile(cred.CertificateFile, cred.CertificatePassword); err != nil {
 			return nil, nil, err
+		}
+		certSrc.rotated = func(notAfter time.Time) {
+			level.Info(logger).Log("msg", "client certificate file changed; signing in with the new certificate from now on",
+				"file", cred.CertificateFile, "not_after", notAfter.UTC().Format(time.RFC3339))
 		}
 		expiry = certSrc.expiry
 	case len(cred.CertificateData) > 0:

@@ -17,6 +17,9 @@ import (
 // exported.
 type certificateFile struct {
 	path, password string
+	// rotated is told about each new certificate after the first, so that
+	// the switch shows in the log.
+	rotated func(notAfter time.Time)
 
 	mu       sync.Mutex
 	loaded   bool
@@ -68,7 +71,11 @@ func (f *certificateFile) refresh() (bool, error) {
 	if err != nil {
 		return false, &assertionFileError{err: fmt.Errorf("certificate %s: %w", f.path, err)}
 	}
+	first := !f.loaded
 	f.loaded, f.stamp, f.cred, f.notAfter = true, stamp, cred, leaf.NotAfter
+	if !first && f.rotated != nil {
+		f.rotated(leaf.NotAfter)
+	}
 	return true, nil
 }
 

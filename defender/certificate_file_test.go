@@ -1,17 +1,21 @@
 package defender
 
 import (
+	"bytes"
 	"context"
 	"crypto/sha256"
 	"crypto/x509"
 	"encoding/base64"
 	"encoding/pem"
 	"errors"
+	"fmt"
 	"os"
 	"path/filepath"
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/go-kit/log"
 )
 
 // certPEM writes a fresh leaf and its key as PEM and returns the leaf's
@@ -50,8 +54,10 @@ func TestCertificateFileRotation(t *testing.T) {
 	t0 := time.Now().Add(-time.Hour).Truncate(time.Second)
 	oldExpiry := time.Now().Add(10 * 24 * time.Hour).Truncate(time.Second)
 	oldThumb := certPEM(t, file, oldExpiry, t0)
+	var logs bytes.Buffer
 	c, _, _ := testClient(t, ts, func(o *Options) {
 		o.Credential = Credential{TenantID: testTenantID, ClientID: testClientID, CertificateFile: file}
+		o.Logger = log.NewLogfmtLogger(&logs)
 	})
 	thumbs := func() []string {
 		var out []string
@@ -71,6 +77,9 @@ func TestCertificateFileRotation(t *testing.T) {
 	if exp, _ := c.CertificateExpiry(); !exp.Equal(oldExpiry) {
 		t.Errorf("expiry = %v, want %v", exp, oldExpiry)
 	}
+	if logs.Len() != 0 {
+		t.Errorf("logged before any rotation: %s", logs.String())
+	}
 
 	newExpiry := time.Now().Add(90 * 24 * time.Hour).Truncate(time.Second)
 	newThumb := certPEM(t, file, newExpiry, t0.Add(time.Minute))
@@ -85,6 +94,11 @@ func TestCertificateFileRotation(t *testing.T) {
 	}
 	if exp, _ := c.CertificateExpiry(); !exp.Equal(newExpiry) {
 		t.Errorf("expiry after rotation = %v, want %v", exp, newExpiry)
+	}
+	wantLog := fmt.Sprintf(`level=info tenant=contoso msg="client certificate file changed; signing in with the new certificate from now on" file=%s not_after=%s`,
+		file, newExpiry.UTC().Format(time.RFC3339))
+	if got := strings.TrimSpace(logs.String()); got != wantLog {
+		t.Errorf("log after rotation:\n got %s\nwant %s", got, wantLog)
 	}
 
 	// A replacement that does not parse is a credential error naming the

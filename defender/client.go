@@ -153,7 +153,7 @@ func NewClient(o Options) (*Client, error) {
 		Transport:     &entraTransport{next: c.transport, metrics: c.metrics, tenant: c.tenant, endpoint: endpoint},
 		CheckRedirect: noRedirects,
 	}
-	provider, expiry, err := newTokenProvider(o.Credential, authority, msalHTTP)
+	provider, expiry, err := newTokenProvider(o.Credential, authority, msalHTTP, log.With(c.logger, "tenant", c.tenant))
 	if err != nil {
 		return nil, &AuthError{Tenant: c.tenant, Kind: AuthConfig, Err: errors.New(scrubber(o.Credential.secrets())(err.Error()))}
 	}
