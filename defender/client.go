@@ -260,7 +260,7 @@ func Get[T any](ctx context.Context, c *Client, req Request, out *T) error {
 	}
 	defer resp.Body.Close()
 	if err := json.NewDecoder(resp.Body).Decode(out); err != nil {
-		return fmt.Errorf("%s %s: decode: %w", req.method(), req.endpoint(), err)
+		return bounded(fmt.Errorf("%s %s: decode: %w", req.method(), req.endpoint(), err))
 	}
 	return nil
 }
@@ -290,7 +290,7 @@ func (c *Client) PostJSON(ctx context.Context, req Request, in, out any) error {
 		err = json.NewDecoder(resp.Body).Decode(out)
 	}
 	if err != nil {
-		return fmt.Errorf("%s %s: decode: %w", req.method(), req.endpoint(), err)
+		return bounded(fmt.Errorf("%s %s: decode: %w", req.method(), req.endpoint(), err))
 	}
 	return nil
 }

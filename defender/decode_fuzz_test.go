@@ -71,6 +71,8 @@ func checkDecodePage[T any](t *testing.T, data []byte, stopAfter int) {
 	if err.Error() == "" {
 		t.Fatal("an error without a message")
 	}
+	// What List makes of it is one bounded log line.
+	oneLogLine(t, "decode error", bounded(err).Error(), maxDecodeErrorLen+len("…"))
 	var cb *callbackError
 	if errors.As(err, &cb) != errors.Is(err, errFuzzStop) || (errors.Is(err, errFuzzStop) && calls != stopAfter) {
 		t.Fatalf("callback error mangled: %v after %d calls (stop at %d)", err, calls, stopAfter)

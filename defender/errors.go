@@ -161,3 +161,42 @@ func trimMessage(s string) string {
 	}
 	return s[:cut] + "…"
 }
+
+// boundedError carries an error whose message quotes what a server sent
+// (a 5 MB timestamp string, a key, a number literal) cut to one log line;
+// errors.Is and errors.As still see the original.
+type boundedError struct {
+	msg string
+	err error
+}
+
+func (e *boundedError) Error() string { return e.msg }
+func (e *boundedError) Unwrap() error { return e.err }
+
+// maxDecodeErrorLen bounds a decode error's message: room for the
+// endpoint, the page and the decoder's own words around a quoted value.
+const maxDecodeErrorLen = 2 * maxMessageLen
+
+// bounded returns err as it is when its message is one line of at most
+// maxDecodeErrorLen bytes, and otherwise wrapped with a message that is:
+// control characters become spaces and the tail is cut.
+func bounded(err error) error {
+	msg := err.Error()
+	clean := strings.Map(func(r rune) rune {
+		if r < 0x20 || r == 0x7f {
+			return ' '
+		}
+		return r
+	}, strings.ToValidUTF8(msg, "\uFFFD"))
+	if clean == msg && len(msg) <= maxDecodeErrorLen {
+		return err
+	}
+	if len(clean) > maxDecodeErrorLen {
+		cut := maxDecodeErrorLen
+		for cut > 0 && !utf8.RuneStart(clean[cut]) {
+			cut--
+		}
+		clean = clean[:cut] + "…"
+	}
+	return &boundedError{msg: clean, err: err}
+}

@@ -118,7 +118,7 @@ func (c *Client) RunHunting(ctx context.Context, api, query, timespan string, fn
 	case errors.As(err, &cbErr):
 		return nil, cbErr.err
 	case err != nil:
-		return nil, fmt.Errorf("%s %s: %w", req.method(), req.endpoint(), err)
+		return nil, bounded(fmt.Errorf("%s %s: %w", req.method(), req.endpoint(), err))
 	}
 	return res, nil
 }

@@ -52,6 +52,8 @@ func FuzzDecodeHunting(f *testing.F) {
 		if res != nil {
 			t.Fatal("a result with an error")
 		}
+		// What RunHunting makes of it is one bounded log line.
+		oneLogLine(t, "decode error", bounded(err).Error(), maxDecodeErrorLen+len("…"))
 		var cb *callbackError
 		if errors.As(err, &cb) != errors.Is(err, errFuzzStop) || (errors.Is(err, errFuzzStop) && calls != int(stopAfter)) {
 			t.Fatalf("callback error mangled: %v after %d calls (stop at %d)", err, calls, stopAfter)

@@ -84,7 +84,7 @@ func List[T any](ctx context.Context, c *Client, req Request, fn func(*T) error)
 		case next != "":
 			nu, err := base.Parse(next) // relative links resolve against the base
 			if err != nil {
-				return stats, fmt.Errorf("%s page %d: @odata.nextLink: %w", req.endpoint(), stats.Pages, err)
+				return stats, bounded(fmt.Errorf("%s page %d: @odata.nextLink: %w", req.endpoint(), stats.Pages, err))
 			}
 			if !sameOrigin(nu, base) {
 				return stats, fmt.Errorf("%w: %s page %d points to %s, the API is %s",
@@ -135,7 +135,7 @@ func listPage[T any](ctx context.Context, c *Client, req *Request, u *url.URL, p
 		if ctx.Err() != nil {
 			err = fmt.Errorf("%w (%w)", ctx.Err(), err)
 		}
-		return items, "", fmt.Errorf("%s page %d: %w", req.endpoint(), page, err)
+		return items, "", bounded(fmt.Errorf("%s page %d: %w", req.endpoint(), page, err))
 	}
 	return items, next, nil
 }
