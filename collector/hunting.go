@@ -7,9 +7,11 @@ import (
 	"fmt"
 	"math"
 	"regexp"
+	"slices"
 	"sort"
 	"strconv"
 	"strings"
+	"unicode/utf8"
 
 	"github.com/prometheus/client_golang/prometheus"
 
@@ -140,7 +142,7 @@ func (h *huntingQuery) Refresh(ctx context.Context, t *Target) ([]prometheus.Met
 		names := res.ColumnNames()
 		for _, col := range append(append([]string(nil), h.labels...), h.q.Value) {
 			if !contains(names, col) {
-				return nil, fmt.Errorf("hunting query %s: column %q is not in the result, whose columns are %s", h.q.Name, col, strings.Join(names, ", "))
+				return nil, fmt.Errorf("hunting query %s: column %q is not in the result, whose columns are %s", h.q.Name, col, shownColumns(names))
 			}
 		}
 	}
@@ -153,7 +155,7 @@ func (h *huntingQuery) Refresh(ctx context.Context, t *Target) ([]prometheus.Met
 func (h *huntingQuery) series(values []string) string {
 	parts := make([]string, len(values))
 	for i, v := range values {
-		parts[i] = fmt.Sprintf("%s=%q", config.LabelName(h.labels[i]), v)
+		parts[i] = fmt.Sprintf("%s=%q", config.LabelName(h.labels[i]), shorten(v))
 	}
 	return "defender_hunting_" + h.q.Name + "{" + strings.Join(parts, ",") + "}"
 }
@@ -174,10 +176,44 @@ func rowColumns(row defender.HuntingRow) string {
 		cols = append(cols, c)
 	}
 	sort.Strings(cols)
+	return shownColumns(cols)
+}
+
+// shownColumns lists column names for an error message. The names come
+// from the answer: a result of thousands of columns must not become a log
+// line of the same size.
+func shownColumns(cols []string) string {
 	if len(cols) == 0 {
 		return "(none)"
 	}
-	return strings.Join(cols, ", ")
+	cols = slices.Clone(cols)
+	more := ""
+	if len(cols) > maxShownColumns {
+		more = fmt.Sprintf(" and %d more", len(cols)-maxShownColumns)
+		cols = cols[:maxShownColumns]
+	}
+	for i, c := range cols {
+		cols[i] = shorten(c)
+	}
+	return strings.Join(cols, ", ") + more
+}
+
+const (
+	maxShownColumns = 20
+	maxShownLen     = 60 // bytes of a value quoted from an answer in an error
+)
+
+// shorten cuts a value quoted from an answer to maxShownLen bytes, at a
+// character boundary.
+func shorten(s string) string {
+	if len(s) <= maxShownLen {
+		return s
+	}
+	cut := maxShownLen
+	for cut > 0 && !utf8.RuneStart(s[cut]) {
+		cut--
+	}
+	return s[:cut] + "…"
 }
 
 // labelValue renders a cell as a label value: strings as they are, numbers
@@ -241,9 +277,5 @@ func sampleValue(raw json.RawMessage) (float64, error) {
 	} else if f, err := strconv.ParseFloat(string(raw), 64); err == nil {
 		return f, nil
 	}
-	shown := string(raw)
-	if len(shown) > 60 {
-		shown = shown[:60] + "…"
-	}
-	return 0, fmt.Errorf("%s is not a number", shown)
+	return 0, fmt.Errorf("%s is not a number", shorten(string(raw)))
 }

@@ -3,6 +3,7 @@ package collector
 import (
 	"context"
 	"errors"
+	"fmt"
 	"strconv"
 	"strings"
 	"testing"
@@ -207,6 +208,32 @@ func TestHuntingFailures(t *testing.T) {
 			wants: []string{"both give the series defender_hunting_dup{sensor_health_state=", "list the column that tells them apart in labels"},
 		},
 		{
+			// Whatever the answer quotes back, the error stays one short
+			// log line (checked for every case below).
+			name:  "thousands of long column names",
+			q:     huntingQueryConfig("wide", "X", "N", "Name"),
+			body:  wideAnswer(3000, 200, false),
+			wants: []string{`label column "Name" is not in the result, whose columns are `, "… and 2980 more"},
+		},
+		{
+			name:  "thousands of long column names, no rows",
+			q:     huntingQueryConfig("wideschema", "X", "N", "Name"),
+			body:  wideAnswer(3000, 200, true),
+			wants: []string{`column "Name" is not in the result, whose columns are `, "… and 2980 more"},
+		},
+		{
+			name:  "long label values repeat",
+			q:     huntingQueryConfig("longdup", "X", "N", "Name"),
+			body:  `{"schema":[],"results":[{"Name":"` + strings.Repeat("é", 5000) + `","N":1},{"Name":"` + strings.Repeat("é", 5000) + `","N":2}]}`,
+			wants: []string{`rows 1 and 2 both give the series defender_hunting_longdup{name="` + strings.Repeat("é", 30) + `…"}`},
+		},
+		{
+			name:  "long non-numeric value",
+			q:     huntingQueryConfig("longtext", "X", "N", "Name"),
+			body:  `{"schema":[],"results":[{"Name":"a","N":"` + strings.Repeat("9x", 5000) + `"}]}`,
+			wants: []string{`row 1: value column "N": "9x9x`, `… is not a number`},
+		},
+		{
 			name:  "malformed answer",
 			q:     huntingQueryConfig("broken", sensorHealthKQL, "count_", "SensorHealthState"),
 			fault: &defendertest.Fault{Malformed: true},
@@ -227,8 +254,11 @@ func TestHuntingFailures(t *testing.T) {
 			}
 			for _, w := range c.wants {
 				if !strings.Contains(err.Error(), w) {
-					t.Errorf("error %q lacks %q", err, w)
+					t.Errorf("error %.2000q lacks %q", err, w)
 				}
+			}
+			if n := len(err.Error()); n > 2500 {
+				t.Errorf("error is %d bytes long: %.200q…", n, err)
 			}
 			// One failing query leaves the others alone.
 			tenant.ClearFaults()
@@ -239,6 +269,22 @@ func TestHuntingFailures(t *testing.T) {
 }
 
 func ptr[T any](v T) *T { return &v }
+
+// wideAnswer is a hunting answer of n columns with names of nameLen bytes,
+// in the schema only (noRows) or in one row.
+func wideAnswer(n, nameLen int, noRows bool) string {
+	var schema, row []string
+	for i := range n {
+		name := fmt.Sprintf("%0*d", nameLen, i)
+		schema = append(schema, fmt.Sprintf(`{"name":%q,"type":"Int64"}`, name))
+		row = append(row, fmt.Sprintf(`%q:%d`, name, i))
+	}
+	results := "[{" + strings.Join(row, ",") + "}]"
+	if noRows {
+		results = "[]"
+	}
+	return `{"schema":[` + strings.Join(schema, ",") + `],"results":` + results + `}`
+}
 
 func TestHuntingTimeout(t *testing.T) {
 	tenant, target := fakeTenant(t, huntingSize)
