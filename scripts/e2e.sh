@@ -122,8 +122,12 @@ PROM=127.0.0.1:$PROM_PORT
 AM=127.0.0.1:$AM_PORT
 
 # ---------------------------------------------------------------- build
-log "building the exporter"
-go build -o "$TMP/defender_exporter" . || fail none "go build"
+# The same build as the Dockerfile's (static, no cgo), so that the e2e runs what the image ships.
+log "building the exporter as the Dockerfile does (CGO_ENABLED=0 -trimpath)"
+CGO_ENABLED=0 go build -trimpath -o "$TMP/defender_exporter" . || fail none "go build"
+if ldd "$TMP/defender_exporter" 2>&1 | grep -q '=>'; then
+	fail none "the exporter is dynamically linked; the scratch image could not run it: $(ldd "$TMP/defender_exporter" 2>&1 | head -3)"
+fi
 
 # ---------------------------------------------------------------- webhook receiver
 python3 scripts/e2e_webhook.py "$TMP/webhook.jsonl" "$TMP/webhook.port" >"$TMP/webhook.log" 2>&1 &
