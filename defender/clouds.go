@@ -26,9 +26,11 @@ type cloud struct {
 	scopes    Scopes
 }
 
-// clouds is the table of CONTRACT.md. The US Government scopes are not in
-// Microsoft's MDE docs; they follow the API hosts (see the reference, 1.5),
-// which is why endpoints can be overridden.
+// clouds holds each cloud's hosts and token audiences. The hosts are those
+// of Microsoft's US Government pages for Defender for Endpoint and XDR; GCC
+// tenants sign in and use Graph in the commercial cloud. The US Government
+// token audiences are not in those pages: they follow the API hosts, as
+// third-party tools do, which is why every endpoint can be overridden.
 var clouds = map[string]cloud{
 	"global": {
 		endpoints: Endpoints{
