@@ -52,9 +52,14 @@ func clientOptions(t config.Tenant) (defender.Options, error) {
 		TenantID:            t.TenantID,
 		ClientID:            t.ClientID,
 		ClientSecret:        string(t.ClientSecret),
+		ClientSecretFile:    t.ClientSecretFile,
 		CertificateFile:     t.CertificateFile,
 		CertificatePassword: string(t.CertificatePassword),
 		FederatedTokenFile:  t.FederatedTokenFile,
+	}
+	if t.ClientSecretFile != "" {
+		// The client reads and watches the file itself.
+		cred.ClientSecret = ""
 	}
 	if t.ManagedIdentity != nil {
 		cred.ManagedIdentity = true

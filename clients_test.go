@@ -2,6 +2,8 @@ package main
 
 import (
 	"fmt"
+	"os"
+	"path/filepath"
 	"testing"
 
 	"github.com/defender-exporter/defender_exporter/config"
@@ -40,5 +42,40 @@ func TestConfigAcceptsExactlyTheClientsCloudsAndRegions(t *testing.T) {
 		if load("global", bad) == nil {
 			t.Errorf("region %q: the config accepts a region the client does not know", bad)
 		}
+	}
+}
+
+// A secret from client_secret_file reaches the client as the file, which
+// the client watches for rotation; a secret written in the file reaches it
+// as the value.
+func TestClientOptionsPassSecretFilesAsFiles(t *testing.T) {
+	dir := t.TempDir()
+	secretFile := filepath.Join(dir, "secret")
+	if err := os.WriteFile(secretFile, []byte("from-the-file-1234\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	cfg, err := config.Parse([]byte(`tenants:
+  - {name: a, tenant_id: 00000000-0000-0000-0000-0000000000aa, client_id: 00000000-0000-0000-0000-000000000001, client_secret_file: `+secretFile+`}
+  - {name: b, tenant_id: 00000000-0000-0000-0000-0000000000bb, client_id: 00000000-0000-0000-0000-000000000001, client_secret: inline-secret-5678}
+`), filepath.Join(dir, "defender.yml"), config.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	a, err := clientOptions(cfg.Tenants[0])
+	if err != nil {
+		t.Fatal(err)
+	}
+	if a.Credential.ClientSecretFile != secretFile || a.Credential.ClientSecret != "" {
+		t.Errorf("file secret: ClientSecretFile %q, ClientSecret set: %t; want the file only", a.Credential.ClientSecretFile, a.Credential.ClientSecret != "")
+	}
+	b, err := clientOptions(cfg.Tenants[1])
+	if err != nil {
+		t.Fatal(err)
+	}
+	if b.Credential.ClientSecretFile != "" || b.Credential.ClientSecret != "inline-secret-5678" {
+		t.Errorf("inline secret: ClientSecretFile %q, ClientSecret matches: %t", b.Credential.ClientSecretFile, b.Credential.ClientSecret == "inline-secret-5678")
+	}
+	if _, err := defender.NewClient(a); err != nil {
+		t.Errorf("client from the file: %v", err)
 	}
 }

@@ -62,7 +62,10 @@ type Tenant struct {
 	ClientID string // "" only with a managed identity
 
 	// Exactly one credential is set; CredentialKind says which.
-	ClientSecret        Secret
+	ClientSecret Secret
+	// ClientSecretFile is where ClientSecret was read from, if from a file: the client watches
+	// it, so that a rotated secret is used without a reload.
+	ClientSecretFile    string
 	CertificateFile     string
 	CertificatePassword Secret
 	// FederatedTokenFile is kept as a path: workload-identity tokens are rotated on disk, so the

@@ -18,6 +18,7 @@ type tenantView struct {
 	TenantID            string               `yaml:"tenant_id,omitempty"`
 	ClientID            string               `yaml:"client_id,omitempty"`
 	ClientSecret        Secret               `yaml:"client_secret,omitempty"`
+	ClientSecretFile    string               `yaml:"client_secret_file,omitempty"`
 	CertificateFile     string               `yaml:"certificate_file,omitempty"`
 	CertificatePassword Secret               `yaml:"certificate_password,omitempty"`
 	FederatedTokenFile  string               `yaml:"federated_token_file,omitempty"`
@@ -91,6 +92,10 @@ func (c *Config) tenantView(t Tenant) tenantView {
 		FederatedTokenFile: t.FederatedTokenFile,
 		Cloud:              t.Cloud, Region: t.Region,
 		RequestTimeout: formatDuration(t.RequestTimeout),
+	}
+	if t.ClientSecretFile != "" {
+		// As the user wrote it: the file, not the secret read from it.
+		v.ClientSecret, v.ClientSecretFile = "", t.ClientSecretFile
 	}
 	if t.ManagedIdentity != nil {
 		v.ManagedIdentity = &managedIdentityView{ClientID: t.ManagedIdentity.ClientID}

@@ -444,6 +444,7 @@ func (d *decoder) resolveCredential(s tenantSpec, t *Tenant) {
 				d.errAt(s.clientSecretFile.at, nil, "%s is empty: the file must hold the app's client secret", s.clientSecretFile.v)
 			}
 			t.ClientSecret = Secret(v)
+			t.ClientSecretFile = s.clientSecretFile.v
 		}
 	case "certificate_file":
 		// Existence and readability only; the defender package parses PEM and PKCS#12 and reports

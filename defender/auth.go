@@ -19,7 +19,6 @@ import (
 	msalerrors "github.com/AzureAD/microsoft-authentication-library-for-go/apps/errors"
 	"github.com/AzureAD/microsoft-authentication-library-for-go/apps/managedidentity"
 	"github.com/go-kit/log"
-	"github.com/go-kit/log/level"
 )
 
 // Credential says how the exporter proves its identity to Entra. Exactly one
@@ -30,6 +29,9 @@ type Credential struct {
 	ClientID string
 
 	ClientSecret string
+	// ClientSecretFile holds the client secret instead; it is watched like
+	// a certificate file, so a rotated secret is used without a reload.
+	ClientSecretFile string
 
 	// CertificateFile or CertificateData: PEM (certificate and unencrypted
 	// private key) or PKCS#12, recognised by content. CertificatePassword
@@ -52,7 +54,7 @@ type Credential struct {
 // "federated_token", "managed_identity"), or "" when none or several are set.
 func (c Credential) Kind() string {
 	var kinds []string
-	if c.ClientSecret != "" {
+	if c.ClientSecret != "" || c.ClientSecretFile != "" {
 		kinds = append(kinds, "client_secret")
 	}
 	if c.CertificateFile != "" || len(c.CertificateData) > 0 {
@@ -98,17 +100,6 @@ func (c Credential) validate() error {
 		return fmt.Errorf("tenant id %q: not a GUID or domain", c.TenantID)
 	}
 	return nil
-}
-
-// secrets are the strings that must never appear in an error message.
-func (c Credential) secrets() []string {
-	var s []string
-	for _, v := range []string{c.ClientSecret, c.CertificatePassword} {
-		if len(v) >= 4 { // scrubbing a 1-character "secret" would shred messages
-			s = append(s, v)
-		}
-	}
-	return s
 }
 
 // tokenProvider gets a token for a scope; force skips every cache.
@@ -281,7 +272,7 @@ func (p *managedIdentityProvider) acquire(ctx context.Context, scope string, for
 // newTokenProvider builds the MSAL client for the credential. httpClient
 // carries the TLS trust and the entra metrics. expiry, for certificate
 // credentials, is the NotAfter of the certificate in use.
-func newTokenProvider(cred Credential, authorityBase string, httpClient *http.Client, logger log.Logger) (p tokenProvider, expiry func() time.Time, err error) {
+func newTokenProvider(cred Credential, authorityBase string, httpClient *http.Client, secrets *secretSet, logger log.Logger) (p tokenProvider, expiry func() time.Time, err error) {
 	if cred.ManagedIdentity {
 		id := managedidentity.SystemAssigned()
 		if cred.ManagedIdentityClientID != "" {
@@ -296,20 +287,16 @@ func newTokenProvider(cred Credential, authorityBase string, httpClient *http.Cl
 
 	var (
 		mc      confidential.Credential
-		certSrc *certificateFile
+		watched *watchedFile[fileCredential] // a credential file re-read when it changes
 	)
 	switch {
 	case cred.ClientSecret != "":
 		mc, err = confidential.NewCredFromSecret(cred.ClientSecret)
+	case cred.ClientSecretFile != "":
+		watched = clientSecretFile(cred.ClientSecretFile, secrets, logger)
 	case cred.CertificateFile != "":
-		if certSrc, err = loadCertificateFile(cred.CertificateFile, cred.CertificatePassword); err != nil {
-			return nil, nil, err
-		}
-		certSrc.rotated = func(notAfter time.Time) {
-			level.Info(logger).Log("msg", "client certificate file changed; signing in with the new certificate from now on",
-				"file", cred.CertificateFile, "not_after", notAfter.UTC().Format(time.RFC3339))
-		}
-		expiry = certSrc.expiry
+		watched = certificateFile(cred.CertificateFile, cred.CertificatePassword, logger)
+		expiry = func() time.Time { return watched.current().notAfter }
 	case len(cred.CertificateData) > 0:
 		certs, key, leaf, perr := parseCertificate(cred.CertificateData, cred.CertificatePassword)
 		if perr != nil {
@@ -320,6 +307,9 @@ func newTokenProvider(cred Credential, authorityBase string, httpClient *http.Cl
 		mc, err = confidential.NewCredFromCert(certs, key)
 	case cred.FederatedTokenFile != "":
 		mc = confidential.NewCredFromAssertionCallback(federatedTokenReader(cred.FederatedTokenFile))
+	}
+	if err == nil && watched != nil {
+		err = watched.load()
 	}
 	if err != nil {
 		return nil, nil, err
@@ -336,8 +326,8 @@ func newTokenProvider(cred Credential, authorityBase string, httpClient *http.Cl
 	discovery := wellKnownAuthority(au.Hostname())
 	build := func() (confidential.Client, error) {
 		c := mc
-		if certSrc != nil {
-			c = certSrc.credential()
+		if watched != nil {
+			c = watched.current().cred
 		}
 		return confidential.New(authority, cred.ClientID, c,
 			confidential.WithHTTPClient(httpClient),
@@ -347,8 +337,8 @@ func newTokenProvider(cred Credential, authorityBase string, httpClient *http.Cl
 	if err != nil {
 		return nil, nil, err
 	}
-	if certSrc != nil {
-		cp.rotated = certSrc.refresh
+	if watched != nil {
+		cp.rotated = watched.refresh
 	}
 	return cp, expiry, nil
 }
@@ -464,14 +454,4 @@ func oauthError(resp *http.Response) (code, detail string) {
 
 func oneLine(s string) string {
 	return strings.Join(strings.Fields(s), " ")
-}
-
-// scrubber replaces each secret by "<secret>".
-func scrubber(secrets []string) func(string) string {
-	return func(s string) string {
-		for _, v := range secrets {
-			s = strings.ReplaceAll(s, v, "<secret>")
-		}
-		return s
-	}
 }

@@ -153,12 +153,13 @@ func NewClient(o Options) (*Client, error) {
 		Transport:     &entraTransport{next: c.transport, metrics: c.metrics, tenant: c.tenant, endpoint: endpoint},
 		CheckRedirect: noRedirects,
 	}
-	provider, expiry, err := newTokenProvider(o.Credential, authority, msalHTTP, log.With(c.logger, "tenant", c.tenant))
+	secrets := newSecretSet(o.Credential)
+	provider, expiry, err := newTokenProvider(o.Credential, authority, msalHTTP, secrets, log.With(c.logger, "tenant", c.tenant))
 	if err != nil {
-		return nil, &AuthError{Tenant: c.tenant, Kind: AuthConfig, Err: errors.New(scrubber(o.Credential.secrets())(err.Error()))}
+		return nil, &AuthError{Tenant: c.tenant, Kind: AuthConfig, Err: errors.New(secrets.scrub(err.Error()))}
 	}
 	c.certExpiry = expiry
-	c.tokens = &tokens{tenant: c.tenant, provider: provider, scrub: scrubber(o.Credential.secrets()), last: map[string]string{}}
+	c.tokens = &tokens{tenant: c.tenant, provider: provider, scrub: secrets.scrub, last: map[string]string{}}
 	c.budgets = newBudgets(o.Budgets, c.now, c.sleep)
 	return c, nil
 }

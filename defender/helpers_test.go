@@ -35,6 +35,9 @@ type testServer struct {
 	tokenFailBody string
 	tokensIssued  []string
 	assertions    []string // client_assertion values received
+	secretsSeen   []string // client_secret values received
+	// otherSecret is accepted besides testSecret, as after a rotation.
+	otherSecret string
 }
 
 func newTestServer(t *testing.T, api http.HandlerFunc) *testServer {
@@ -81,13 +84,17 @@ func (ts *testServer) token(w http.ResponseWriter, r *http.Request) {
 	if a := r.PostForm.Get("client_assertion"); a != "" {
 		ts.assertions = append(ts.assertions, a)
 	}
+	secret := r.PostForm.Get("client_secret")
+	if secret != "" {
+		ts.secretsSeen = append(ts.secretsSeen, secret)
+	}
 	w.Header().Set("Content-Type", "application/json")
 	if ts.tokenFail != 0 {
 		w.WriteHeader(ts.tokenFail)
 		_, _ = w.Write([]byte(ts.tokenFailBody))
 		return
 	}
-	if r.PostForm.Get("client_secret") != testSecret && r.PostForm.Get("client_assertion") == "" {
+	if secret != testSecret && (secret != ts.otherSecret || secret == "") && r.PostForm.Get("client_assertion") == "" {
 		w.WriteHeader(http.StatusUnauthorized)
 		_, _ = w.Write([]byte(`{"error":"invalid_client","error_description":"AADSTS7000215: Invalid client secret provided.\r\nTrace ID: x","error_codes":[7000215]}`))
 		return

@@ -11,6 +11,7 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -122,14 +123,71 @@ func TestCertificateFileRotation(t *testing.T) {
 func BenchmarkCertificateFileUnchanged(b *testing.B) {
 	file := filepath.Join(b.TempDir(), "tls.pem")
 	certPEM(b, file, time.Now().Add(time.Hour), time.Now())
-	f, err := loadCertificateFile(file, "")
-	if err != nil {
+	f := certificateFile(file, "", log.NewNopLogger())
+	if err := f.load(); err != nil {
 		b.Fatal(err)
 	}
 	b.ReportAllocs()
 	for b.Loop() {
 		if changed, err := f.refresh(); err != nil || changed {
 			b.Fatal(changed, err)
+		}
+	}
+}
+
+// A client secret file rewritten with a new secret is used from the next
+// token request on; the new secret is scrubbed from messages like the old.
+func TestClientSecretFileRotation(t *testing.T) {
+	const newSecret = "n3w~Secret.After_Rotation"
+	ts := newTestServer(t, nil)
+	ts.otherSecret = newSecret
+	file := filepath.Join(t.TempDir(), "client-secret")
+	t0 := time.Now().Add(-time.Hour).Truncate(time.Second)
+	writeWithTime(t, file, []byte(testSecret+"\n"), t0)
+	var logs bytes.Buffer
+	c, _, _ := testClient(t, ts, func(o *Options) {
+		o.Credential = Credential{TenantID: testTenantID, ClientID: testClientID, ClientSecretFile: file}
+		o.Logger = log.NewLogfmtLogger(&logs)
+	})
+	if err := c.Token(context.Background(), APIMDE); err != nil {
+		t.Fatal(err)
+	}
+	writeWithTime(t, file, []byte(newSecret), t0.Add(time.Minute))
+	if err := c.Token(context.Background(), APIMDE); err != nil {
+		t.Fatal(err)
+	}
+	ts.mu.Lock()
+	seen := slices.Clone(ts.secretsSeen)
+	ts.mu.Unlock()
+	if len(seen) != 2 || seen[0] != testSecret || seen[1] != newSecret {
+		t.Errorf("secrets sent = %d %v, want the old one, then the new one", len(seen), seen)
+	}
+	want := fmt.Sprintf(`level=info tenant=contoso msg="client secret file changed; signing in with the new secret from now on" file=%s`, file)
+	if got := strings.TrimSpace(logs.String()); got != want {
+		t.Errorf("log:\n got %s\nwant %s", got, want)
+	}
+
+	// Entra echoing either secret back never gets it into an error.
+	ts.tokenFail = 400
+	ts.tokenFailBody = `{"error":"invalid_request","error_description":"AADSTS900144: bad ` + newSecret + ` or ` + testSecret + `"}`
+	writeWithTime(t, file, []byte(newSecret+"\r\n"), t0.Add(2*time.Minute)) // same secret, new file: tokens are fetched again
+	err := c.Token(context.Background(), APIXDR)
+	if err == nil || !strings.Contains(err.Error(), "bad <secret> or <secret>") {
+		t.Errorf("err = %v, want both secrets scrubbed", err)
+	}
+
+	// An emptied file is a credential error naming the file, not a sign-in
+	// with an empty secret.
+	ts.tokenFail = 0
+	writeWithTime(t, file, []byte("\n"), t0.Add(3*time.Minute))
+	err = c.Token(context.Background(), APIGraph)
+	var ae *AuthError
+	if !errors.As(err, &ae) || ae.Kind != AuthCredential || !strings.Contains(err.Error(), file+": is empty") {
+		t.Errorf("err = %v, want an AuthCredential error naming the empty file", err)
+	}
+	for _, s := range []string{testSecret, newSecret} {
+		if strings.Contains(logs.String(), s) {
+			t.Errorf("the log holds a secret: %s", logs.String())
 		}
 	}
 }

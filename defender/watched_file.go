@@ -1,0 +1,77 @@
+package defender
+
+import (
+	"fmt"
+	"os"
+	"sync"
+	"time"
+)
+
+// watchedFile is a credential file that may be replaced while the exporter
+// runs (cert-manager, a Key Vault or external-secrets sync, a Kubernetes
+// secret volume). Before each token request the file is stat'ed; when its
+// modification time or size changed it is read and parsed again, so a
+// rotated credential is used without a reload.
+type watchedFile[T any] struct {
+	path  string
+	what  string // "certificate", "client secret file": starts error messages
+	parse func([]byte) (T, error)
+	// changed is told about each new value after the first, so that the
+	// switch shows in the log.
+	changed func(T)
+
+	mu     sync.Mutex
+	loaded bool
+	stamp  fileStamp // of the content v was parsed from
+	v      T
+}
+
+type fileStamp struct {
+	mod  time.Time
+	size int64
+}
+
+// load reads the file once; a bad file is an error here, when the client
+// is built, so that --config.check and a reload catch it.
+func (f *watchedFile[T]) load() error {
+	_, err := f.refresh()
+	return err
+}
+
+// refresh parses the file again if it changed since the last parse, and
+// says whether it did. A file that changed but cannot be read or parsed is
+// an error, tried again on the next call: a half-written file is retried, a
+// wrong one stays visible. The previous value is not used meanwhile: a
+// credential that was replaced is likely being revoked.
+func (f *watchedFile[T]) refresh() (bool, error) {
+	st, err := os.Stat(f.path)
+	if err != nil {
+		return false, &assertionFileError{err: fmt.Errorf("%s: %w", f.what, err)}
+	}
+	stamp := fileStamp{mod: st.ModTime(), size: st.Size()}
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	if f.loaded && stamp == f.stamp {
+		return false, nil
+	}
+	data, err := os.ReadFile(f.path)
+	if err != nil {
+		return false, &assertionFileError{err: fmt.Errorf("%s: %w", f.what, err)}
+	}
+	v, err := f.parse(data)
+	if err != nil {
+		return false, &assertionFileError{err: fmt.Errorf("%s %s: %w", f.what, f.path, err)}
+	}
+	first := !f.loaded
+	f.loaded, f.stamp, f.v = true, stamp, v
+	if !first && f.changed != nil {
+		f.changed(v)
+	}
+	return true, nil
+}
+
+func (f *watchedFile[T]) current() T {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	return f.v
+}
