@@ -145,17 +145,22 @@ func trimMessage(s string) string {
 	if i := strings.IndexAny(s, "\r\n"); i >= 0 {
 		s = s[:i]
 	}
+	return clipLine(strings.TrimSpace(s), maxMessageLen)
+}
+
+// clipLine makes s one log line of at most limit bytes (and "…"): control
+// characters become spaces, and the tail is cut at a character boundary.
+func clipLine(s string, limit int) string {
 	s = strings.Map(func(r rune) rune {
 		if r < 0x20 || r == 0x7f {
 			return ' '
 		}
 		return r
 	}, s)
-	s = strings.TrimSpace(s)
-	if len(s) <= maxMessageLen {
+	if len(s) <= limit {
 		return s
 	}
-	cut := maxMessageLen
+	cut := limit
 	for cut > 0 && !utf8.RuneStart(s[cut]) {
 		cut--
 	}
@@ -182,21 +187,9 @@ const maxDecodeErrorLen = 2 * maxMessageLen
 // control characters become spaces and the tail is cut.
 func bounded(err error) error {
 	msg := err.Error()
-	clean := strings.Map(func(r rune) rune {
-		if r < 0x20 || r == 0x7f {
-			return ' '
-		}
-		return r
-	}, strings.ToValidUTF8(msg, "\uFFFD"))
-	if clean == msg && len(msg) <= maxDecodeErrorLen {
+	clean := clipLine(strings.ToValidUTF8(msg, "\uFFFD"), maxDecodeErrorLen)
+	if clean == msg {
 		return err
-	}
-	if len(clean) > maxDecodeErrorLen {
-		cut := maxDecodeErrorLen
-		for cut > 0 && !utf8.RuneStart(clean[cut]) {
-			cut--
-		}
-		clean = clean[:cut] + "…"
 	}
 	return &boundedError{msg: clean, err: err}
 }
