@@ -178,9 +178,10 @@ type confidentialProvider struct {
 	// still good: a token one API rejected says nothing about the others.
 	renewed map[string]confidential.Client
 	// rotated, when set, says whether the credential changed since the
-	// last call (a certificate file replaced on disk): every client, and
-	// so every cached token, is then dropped.
-	rotated func() (bool, error)
+	// last call (a credential file replaced on disk): every client, and so
+	// every cached token, is then dropped, and generation counts up.
+	rotated    func() (bool, error)
+	generation int
 }
 
 func newConfidentialProvider(build func() (confidential.Client, error)) (*confidentialProvider, error) {
@@ -196,6 +197,9 @@ func (p *confidentialProvider) acquire(ctx context.Context, scope string, force 
 		if _, err := p.client(scope); err != nil { // picks up a rotation
 			return "", err
 		}
+		p.mu.Lock()
+		gen := p.generation
+		p.mu.Unlock()
 		// MSAL v1.10.1 has no "skip the cache" for client credentials other
 		// than claims, which Entra would interpret; a new client starts with
 		// an empty cache. It serves this scope only once it has a token:
@@ -209,7 +213,9 @@ func (p *confidentialProvider) acquire(ctx context.Context, scope string, force 
 			return "", err
 		}
 		p.mu.Lock()
-		p.renewed[scope] = fresh
+		if p.generation == gen { // else fresh holds the credential a rotation replaced meanwhile
+			p.renewed[scope] = fresh
+		}
 		p.mu.Unlock()
 		return res.AccessToken, nil
 	}
@@ -241,6 +247,7 @@ func (p *confidentialProvider) client(scope string) (confidential.Client, error)
 			}
 			p.shared = c
 			clear(p.renewed)
+			p.generation++
 		}
 	}
 	if c, ok := p.renewed[scope]; ok {
