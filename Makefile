@@ -87,3 +87,8 @@ bench:
 ## prometheusrule: regenerate deploy/kubernetes/prometheusrule.yaml from alerts.rules.yml.
 prometheusrule:
 	bash scripts/gen-prometheusrule.sh
+
+## dashboards: regenerate dashboards/*.json from scripts/gen-dashboards.py.
+.PHONY: dashboards
+dashboards:
+	python3 scripts/gen-dashboards.py dashboards

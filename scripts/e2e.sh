@@ -7,7 +7,9 @@
 #   2. every query of every dashboard (and every template variable) returns data from Prometheus
 #      (panels whose description starts with "Optional" may be empty),
 #   3. the demo's burst of High-severity alerts in tenant contoso reaches the webhook as
-#      DefenderHighSeverityAlertsNew{tenant="contoso"}.
+#      DefenderHighSeverityAlertsNew{tenant="contoso"}, and no alert reached it before,
+#   4. dashboards/*.json are what scripts/gen-dashboards.py writes, and the exporter is the
+#      Dockerfile's static build.
 #
 # Installs Debian's prometheus and prometheus-alertmanager when missing. Every wait is bounded;
 # every process started here is stopped on exit. KEEP_TMP=1 keeps the work directory.
@@ -49,6 +51,15 @@ log "static checks of dashboards/ and examples/ (docker-compose is not run)"
 promtool check config --syntax-only examples/prometheus.yml >/dev/null
 amtool check-config examples/alertmanager.yml >/dev/null
 python3 scripts/e2e_static.py
+gen=$(mktemp -d "${TMPDIR:-/tmp}/defender-dashboards.XXXXXX")
+python3 scripts/gen-dashboards.py "$gen"
+if ! diff -r -q "$gen" dashboards --exclude=provisioning >/dev/null; then
+	diff -r -u "$gen" dashboards --exclude=provisioning | head -40 >&2
+	rm -rf "$gen"
+	echo "e2e: FAIL: dashboards/*.json differ from what scripts/gen-dashboards.py writes: edit the script and run make dashboards" >&2
+	exit 1
+fi
+rm -rf "$gen"
 
 # ---------------------------------------------------------------- work directory, cleanup
 TMP=$(mktemp -d "${TMPDIR:-/tmp}/defender-e2e.XXXXXX")
