@@ -678,7 +678,8 @@ def exporter():
                "(tenant, collector) pairs whose latest refresh failed.",
                thresholds=steps(("green", None), ("orange", 1)), graph=False), 4, 4)
     L.add(stat("Oldest data", [target(f"max(time() - defender_collector_last_success_timestamp_seconds{{{c}}})")],
-               "Age of the oldest collector snapshot. DefenderDataStale fires above 3h.", unit="s",
+               "Age of the oldest collector snapshot. DefenderDataStale fires when a collector has missed three "
+               "refreshes of its own interval (and at least an hour); see Refresh age below.", unit="s",
                thresholds=steps(("green", None), ("orange", 3600), ("red", 10800)), graph=False, no_value=None),
           4, 4)
     L.add(stat("Configuration reload", [target("min(defender_exporter_config_last_reload_successful)")],
@@ -703,14 +704,16 @@ def exporter():
                                  "{{tenant}} / {{collector}}")],
                          "1 (OK) when the latest background refresh of the collector succeeded.", OK_MAPPINGS),
           24, 8)
-    L.add(timeseries("Refresh age",
-                     [target(f"time() - max by (tenant, collector) "
-                             f"(defender_collector_last_success_timestamp_seconds{{{c}}})",
+    L.add(timeseries("Refresh age, in intervals",
+                     [target(f"(time() - max by (tenant, collector) "
+                             f"(defender_collector_last_success_timestamp_seconds{{{c}}})) "
+                             f"/ max by (tenant, collector) (defender_collector_interval_seconds{{{c}}})",
                              "{{tenant}} / {{collector}}")],
-                     "Seconds since the latest successful refresh (time() - last success). It saws up to the "
-                     "collector's interval and drops; a line that keeps climbing is a collector that stopped "
-                     "succeeding.", unit="s", thresholds=steps(("green", None), ("red", 10800)),
-                     threshold_style="dashed"), 12, 8)
+                     "Time since the latest successful refresh, counted in the collector's own interval "
+                     "(defender_collector_interval_seconds). It saws between 0 and about 1 while refreshes "
+                     "succeed; a line that keeps climbing is a collector that stopped succeeding. "
+                     "DefenderDataStale fires above 3 (and an hour).", unit="none",
+                     thresholds=steps(("green", None), ("red", 3)), threshold_style="dashed"), 12, 8)
     L.add(timeseries("Refresh duration",
                      [target(f"max by (tenant, collector) (defender_collector_duration_seconds{{{c}}})",
                              "{{tenant}} / {{collector}}")],
