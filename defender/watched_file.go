@@ -1,6 +1,7 @@
 package defender
 
 import (
+	"crypto/sha256"
 	"fmt"
 	"os"
 	"sync"
@@ -23,6 +24,7 @@ type watchedFile[T any] struct {
 	mu     sync.Mutex
 	loaded bool
 	stamp  fileStamp // of the content v was parsed from
+	sum    [sha256.Size]byte
 	v      T
 }
 
@@ -58,12 +60,19 @@ func (f *watchedFile[T]) refresh() (bool, error) {
 	if err != nil {
 		return false, &assertionFileError{err: fmt.Errorf("%s: %w", f.what, err)}
 	}
+	// A file rewritten with the same content (a sync that rewrites on
+	// every run) is not a rotation: the clients and their tokens stay.
+	sum := sha256.Sum256(data)
+	if f.loaded && sum == f.sum {
+		f.stamp = stamp
+		return false, nil
+	}
 	v, err := f.parse(data)
 	if err != nil {
 		return false, &assertionFileError{err: fmt.Errorf("%s %s: %w", f.what, f.path, err)}
 	}
 	first := !f.loaded
-	f.loaded, f.stamp, f.v = true, stamp, v
+	f.loaded, f.stamp, f.sum, f.v = true, stamp, sum, v
 	if !first && f.changed != nil {
 		f.changed(v)
 	}

@@ -102,10 +102,25 @@ func TestCertificateFileRotation(t *testing.T) {
 		t.Errorf("log after rotation:\n got %s\nwant %s", got, wantLog)
 	}
 
+	// The same content written again (a sync that rewrites on every run)
+	// is not a rotation: the cached token stays, nothing is logged.
+	same, err := os.ReadFile(file)
+	if err != nil {
+		t.Fatal(err)
+	}
+	writeWithTime(t, file, same, t0.Add(90*time.Second))
+	before := ts.tokens()
+	if err := c.Token(context.Background(), APIMDE); err != nil {
+		t.Fatal(err)
+	}
+	if n := ts.tokens(); n != before || strings.Count(logs.String(), "\n") != 1 {
+		t.Errorf("unchanged content: %d token calls (want %d), log %q", n, before, logs.String())
+	}
+
 	// A replacement that does not parse is a credential error naming the
 	// file, and the next good one is picked up.
 	writeWithTime(t, file, []byte("-----BEGIN CERTIFICATE-----\nhalf"), t0.Add(2*time.Minute))
-	err := c.Token(context.Background(), APIMDE)
+	err = c.Token(context.Background(), APIMDE)
 	var ae *AuthError
 	if !errors.As(err, &ae) || ae.Kind != AuthCredential || !strings.Contains(err.Error(), file) {
 		t.Errorf("err = %v, want an AuthCredential error naming %s", err, file)
