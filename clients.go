@@ -49,17 +49,21 @@ func clientOptions(t config.Tenant) (defender.Options, error) {
 		return defender.Options{}, fmt.Errorf("tenant %s: %w", t.Name, err)
 	}
 	cred := defender.Credential{
-		TenantID:            t.TenantID,
-		ClientID:            t.ClientID,
-		ClientSecret:        string(t.ClientSecret),
-		ClientSecretFile:    t.ClientSecretFile,
-		CertificateFile:     t.CertificateFile,
-		CertificatePassword: string(t.CertificatePassword),
-		FederatedTokenFile:  t.FederatedTokenFile,
+		TenantID:                t.TenantID,
+		ClientID:                t.ClientID,
+		ClientSecret:            string(t.ClientSecret),
+		ClientSecretFile:        t.ClientSecretFile,
+		CertificateFile:         t.CertificateFile,
+		CertificatePassword:     string(t.CertificatePassword),
+		CertificatePasswordFile: t.CertificatePasswordFile,
+		FederatedTokenFile:      t.FederatedTokenFile,
 	}
+	// The client reads and watches secret files itself.
 	if t.ClientSecretFile != "" {
-		// The client reads and watches the file itself.
 		cred.ClientSecret = ""
+	}
+	if t.CertificatePasswordFile != "" {
+		cred.CertificatePassword = ""
 	}
 	if t.ManagedIdentity != nil {
 		cred.ManagedIdentity = true

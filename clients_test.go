@@ -51,12 +51,16 @@ func TestConfigAcceptsExactlyTheClientsCloudsAndRegions(t *testing.T) {
 func TestClientOptionsPassSecretFilesAsFiles(t *testing.T) {
 	dir := t.TempDir()
 	secretFile := filepath.Join(dir, "secret")
-	if err := os.WriteFile(secretFile, []byte("from-the-file-1234\n"), 0o600); err != nil {
-		t.Fatal(err)
+	pfxFile, pwFile := filepath.Join(dir, "app.pfx"), filepath.Join(dir, "app.pfx.password")
+	for file, content := range map[string]string{secretFile: "from-the-file-1234\n", pfxFile: "not parsed here", pwFile: "pfx-password-9012\n"} {
+		if err := os.WriteFile(file, []byte(content), 0o600); err != nil {
+			t.Fatal(err)
+		}
 	}
 	cfg, err := config.Parse([]byte(`tenants:
   - {name: a, tenant_id: 00000000-0000-0000-0000-0000000000aa, client_id: 00000000-0000-0000-0000-000000000001, client_secret_file: `+secretFile+`}
   - {name: b, tenant_id: 00000000-0000-0000-0000-0000000000bb, client_id: 00000000-0000-0000-0000-000000000001, client_secret: inline-secret-5678}
+  - {name: c, tenant_id: 00000000-0000-0000-0000-0000000000cc, client_id: 00000000-0000-0000-0000-000000000001, certificate_file: `+pfxFile+`, certificate_password_file: `+pwFile+`}
 `), filepath.Join(dir, "defender.yml"), config.Options{})
 	if err != nil {
 		t.Fatal(err)
@@ -77,5 +81,13 @@ func TestClientOptionsPassSecretFilesAsFiles(t *testing.T) {
 	}
 	if _, err := defender.NewClient(a); err != nil {
 		t.Errorf("client from the file: %v", err)
+	}
+	c, err := clientOptions(cfg.Tenants[2])
+	if err != nil {
+		t.Fatal(err)
+	}
+	if c.Credential.CertificateFile != pfxFile || c.Credential.CertificatePasswordFile != pwFile || c.Credential.CertificatePassword != "" {
+		t.Errorf("certificate with a password file: %q, %q, password set: %t; want both files, no password",
+			c.Credential.CertificateFile, c.Credential.CertificatePasswordFile, c.Credential.CertificatePassword != "")
 	}
 }

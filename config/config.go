@@ -68,6 +68,9 @@ type Tenant struct {
 	ClientSecretFile    string
 	CertificateFile     string
 	CertificatePassword Secret
+	// CertificatePasswordFile is where CertificatePassword was read from, if from a file: the
+	// client watches it with the certificate file, as the two rotate together.
+	CertificatePasswordFile string
 	// FederatedTokenFile is kept as a path: workload-identity tokens are rotated on disk, so the
 	// client must re-read the file on every token acquisition.
 	FederatedTokenFile string

@@ -21,6 +21,7 @@ type tenantView struct {
 	ClientSecretFile    string               `yaml:"client_secret_file,omitempty"`
 	CertificateFile     string               `yaml:"certificate_file,omitempty"`
 	CertificatePassword Secret               `yaml:"certificate_password,omitempty"`
+	CertPasswordFile    string               `yaml:"certificate_password_file,omitempty"`
 	FederatedTokenFile  string               `yaml:"federated_token_file,omitempty"`
 	ManagedIdentity     *managedIdentityView `yaml:"managed_identity,omitempty"`
 	Cloud               string               `yaml:"cloud"`
@@ -93,9 +94,12 @@ func (c *Config) tenantView(t Tenant) tenantView {
 		Cloud:              t.Cloud, Region: t.Region,
 		RequestTimeout: formatDuration(t.RequestTimeout),
 	}
+	// As the user wrote it: a file, not the secret read from it.
 	if t.ClientSecretFile != "" {
-		// As the user wrote it: the file, not the secret read from it.
 		v.ClientSecret, v.ClientSecretFile = "", t.ClientSecretFile
+	}
+	if t.CertificatePasswordFile != "" {
+		v.CertificatePassword, v.CertPasswordFile = "", t.CertificatePasswordFile
 	}
 	if t.ManagedIdentity != nil {
 		v.ManagedIdentity = &managedIdentityView{ClientID: t.ManagedIdentity.ClientID}

@@ -463,6 +463,7 @@ func (d *decoder) resolveCredential(s tenantSpec, t *Tenant) {
 		if s.certPasswordFile.ok {
 			if b, ok := d.readAt(s.certPasswordFile); ok {
 				t.CertificatePassword = Secret(trimSecretFile(b))
+				t.CertificatePasswordFile = s.certPasswordFile.v
 			}
 		}
 	case "federated_token_file":

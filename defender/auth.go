@@ -39,6 +39,9 @@ type Credential struct {
 	CertificateFile     string
 	CertificateData     []byte
 	CertificatePassword string
+	// CertificatePasswordFile holds the password instead; it is watched
+	// with CertificateFile.
+	CertificatePasswordFile string
 
 	// FederatedTokenFile holds a JWT (workload identity); it is read again
 	// for every token request, because the platform rotates it.
@@ -302,7 +305,7 @@ func newTokenProvider(cred Credential, authorityBase string, httpClient *http.Cl
 	case cred.ClientSecretFile != "":
 		watched = clientSecretFile(cred.ClientSecretFile, secrets, logger)
 	case cred.CertificateFile != "":
-		watched = certificateFile(cred.CertificateFile, cred.CertificatePassword, logger)
+		watched = certificateFile(cred.CertificateFile, cred.CertificatePassword, cred.CertificatePasswordFile, secrets, logger)
 		expiry = func() time.Time { return watched.current().notAfter }
 	case len(cred.CertificateData) > 0:
 		certs, key, leaf, perr := parseCertificate(cred.CertificateData, cred.CertificatePassword)

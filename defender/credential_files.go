@@ -18,13 +18,24 @@ type fileCredential struct {
 	notAfter time.Time
 }
 
-// certificateFile watches a PEM or PKCS#12 client certificate.
-func certificateFile(path, password string, logger log.Logger) *watchedFile[fileCredential] {
+// certificateFile watches a PEM or PKCS#12 client certificate and, when
+// its password is in a file too, that file with it: the two are replaced
+// together when a PKCS#12 is rotated.
+func certificateFile(path, password, passwordFile string, secrets *secretSet, logger log.Logger) *watchedFile[fileCredential] {
+	paths := []string{path}
+	if passwordFile != "" {
+		paths = append(paths, passwordFile)
+	}
 	return &watchedFile[fileCredential]{
-		path: path,
-		what: "certificate",
-		parse: func(data []byte) (fileCredential, error) {
-			certs, key, leaf, err := parseCertificate(data, password)
+		paths: paths,
+		what:  "certificate",
+		parse: func(contents [][]byte) (fileCredential, error) {
+			password := password
+			if passwordFile != "" {
+				password = secretFromFile(contents[1])
+				secrets.add(password)
+			}
+			certs, key, leaf, err := parseCertificate(contents[0], password)
 			if err != nil {
 				return fileCredential{}, err
 			}
@@ -47,10 +58,10 @@ func certificateFile(path, password string, logger log.Logger) *watchedFile[file
 // messages from then on, also after the next rotation.
 func clientSecretFile(path string, secrets *secretSet, logger log.Logger) *watchedFile[fileCredential] {
 	return &watchedFile[fileCredential]{
-		path: path,
-		what: "client secret file",
-		parse: func(data []byte) (fileCredential, error) {
-			secret := strings.TrimRight(string(data), "\r\n")
+		paths: []string{path},
+		what:  "client secret file",
+		parse: func(contents [][]byte) (fileCredential, error) {
+			secret := secretFromFile(contents[0])
 			if secret == "" {
 				return fileCredential{}, errors.New("is empty: the file must hold the app's client secret")
 			}
@@ -65,6 +76,12 @@ func clientSecretFile(path string, secrets *secretSet, logger log.Logger) *watch
 			level.Info(logger).Log("msg", "client secret file changed; signing in with the new secret from now on", "file", path)
 		},
 	}
+}
+
+// secretFromFile reads a secret as the config package does at load time:
+// the file's content without its trailing line breaks.
+func secretFromFile(b []byte) string {
+	return strings.TrimRight(string(b), "\r\n")
 }
 
 // secretSet holds the strings that must never appear in a message: the

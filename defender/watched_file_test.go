@@ -17,6 +17,7 @@ import (
 	"time"
 
 	"github.com/go-kit/log"
+	pkcs12 "software.sslmate.com/src/go-pkcs12"
 )
 
 // certPEM writes a fresh leaf and its key as PEM and returns the leaf's
@@ -138,7 +139,7 @@ func TestCertificateFileRotation(t *testing.T) {
 func BenchmarkCertificateFileUnchanged(b *testing.B) {
 	file := filepath.Join(b.TempDir(), "tls.pem")
 	certPEM(b, file, time.Now().Add(time.Hour), time.Now())
-	f := certificateFile(file, "", log.NewNopLogger())
+	f := certificateFile(file, "", "", &secretSet{}, log.NewNopLogger())
 	if err := f.load(); err != nil {
 		b.Fatal(err)
 	}
@@ -204,5 +205,51 @@ func TestClientSecretFileRotation(t *testing.T) {
 		if strings.Contains(logs.String(), s) {
 			t.Errorf("the log holds a secret: %s", logs.String())
 		}
+	}
+}
+
+// A PKCS#12 file and its password file rotated together are read as a
+// pair: the new certificate opens with the new password.
+func TestCertificateWithPasswordFileRotation(t *testing.T) {
+	ts := newTestServer(t, nil)
+	dir := t.TempDir()
+	pfxFile, pwFile := filepath.Join(dir, "app.pfx"), filepath.Join(dir, "app.pfx.password")
+	t0 := time.Now().Add(-time.Hour).Truncate(time.Second)
+	writePFX := func(password string, mod time.Time) string {
+		leaf, _, key := testCert(t, time.Now().Add(30*24*time.Hour))
+		pfx, err := pkcs12.Modern2023.Encode(key, leaf, nil, password)
+		if err != nil {
+			t.Fatal(err)
+		}
+		writeWithTime(t, pfxFile, pfx, mod)
+		writeWithTime(t, pwFile, []byte(password+"\n"), mod)
+		sum := sha256.Sum256(leaf.Raw)
+		return strings.TrimRight(base64.StdEncoding.EncodeToString(sum[:]), "=")
+	}
+	first := writePFX("first-password", t0)
+	c, _, _ := testClient(t, ts, func(o *Options) {
+		o.Credential = Credential{TenantID: testTenantID, ClientID: testClientID, CertificateFile: pfxFile, CertificatePasswordFile: pwFile}
+	})
+	if err := c.Token(context.Background(), APIMDE); err != nil {
+		t.Fatal(err)
+	}
+	second := writePFX("second-password", t0.Add(time.Minute))
+	if err := c.Token(context.Background(), APIMDE); err != nil {
+		t.Fatalf("after rotating both files: %v", err)
+	}
+	var got []string
+	for _, a := range ts.assertionsSeen() {
+		got = append(got, strings.TrimRight(assertionHeader(t, a)["x5t#S256"].(string), "="))
+	}
+	if len(got) != 2 || got[0] != first || got[1] != second {
+		t.Errorf("assertions signed by %v, want [%s %s]", got, first, second)
+	}
+
+	// Only the password changed, to a wrong one: an error naming the
+	// certificate, which does not quote the password.
+	writeWithTime(t, pwFile, []byte("third-password"), t0.Add(2*time.Minute))
+	err := c.Token(context.Background(), APIXDR)
+	if err == nil || !strings.Contains(err.Error(), "certificate "+pfxFile) || strings.Contains(err.Error(), "third-password") {
+		t.Errorf("err = %v, want one naming %s without the password", err, pfxFile)
 	}
 }
