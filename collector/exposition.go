@@ -133,15 +133,16 @@ func metricsOf(rendered []renderedFamily) []prometheus.Metric {
 
 var snapshotErrorDesc = prometheus.NewDesc(namespace+"_snapshot_error", "A snapshot that could not be read back.", nil, nil)
 
-// writeSnapshots writes every job's rendered snapshot, one family at a
-// time (the text format wants a family's samples together), families and
-// jobs in a stable order.
+// writeSnapshots writes every job's rendered snapshot and the rendered
+// intervals, one family at a time (the text format wants a family's
+// samples together), families and jobs in a stable order.
 func (s *Scheduler) writeSnapshots(w io.Writer) error {
 	s.mu.Lock()
 	jobs := make([]*job, 0, len(s.jobs))
 	for _, j := range s.jobs {
 		jobs = append(jobs, j)
 	}
+	intervals := s.intervals
 	s.mu.Unlock()
 	sort.Slice(jobs, func(a, b int) bool {
 		ka, kb := jobs[a].key, jobs[b].key
@@ -159,12 +160,8 @@ func (s *Scheduler) writeSnapshots(w io.Writer) error {
 	}
 	families := map[string]*family{}
 	var names []string
-	for _, j := range jobs {
-		st := j.state.Load()
-		if st == nil {
-			continue
-		}
-		for _, rf := range st.rendered {
+	add := func(rendered []renderedFamily) {
+		for _, rf := range rendered {
 			f := families[rf.name]
 			if f == nil {
 				f = &family{header: rf.header}
@@ -172,6 +169,12 @@ func (s *Scheduler) writeSnapshots(w io.Writer) error {
 				names = append(names, rf.name)
 			}
 			f.bodies = append(f.bodies, rf.body)
+		}
+	}
+	add(intervals)
+	for _, j := range jobs {
+		if st := j.state.Load(); st != nil {
+			add(st.rendered)
 		}
 	}
 	sort.Strings(names)

@@ -68,6 +68,9 @@ type Scheduler struct {
 	tenants map[string]*tenantState
 	jobs    map[jobKey]*job
 	stopped bool
+	// intervals is defender_collector_interval_seconds, rendered when the
+	// jobs change: it is configuration, so a scrape only copies it.
+	intervals []renderedFamily
 }
 
 // jobKey names a job. Hunting has one job per query, told apart by query.
@@ -227,6 +230,12 @@ func (s *Scheduler) Apply(cfg *config.Config) error {
 		}
 	}
 	s.planner.setJobs(s.jobs)
+	intervals, err := renderSnapshot(intervalMetrics(s.jobs))
+	if err != nil {
+		// Label values that passed the config check: cannot happen.
+		return fmt.Errorf("rendering the collectors' intervals: %w", err)
+	}
+	s.intervals = intervals
 	// Every job that used a dropped client has stopped (a changed tenant
 	// changes all its jobs): release its connections now rather than at
 	// the transport's idle timeout, reload after reload.
@@ -538,9 +547,28 @@ func (s *Scheduler) Describe(chan<- *prometheus.Desc) {}
 type huntingSummary struct {
 	ran, ok     bool
 	duration    time.Duration
-	interval    time.Duration // the longest among the queries
-	lastSuccess time.Time     // the oldest among the queries: the data is as stale as its stalest part
-	anyMissing  bool          // some query never succeeded
+	lastSuccess time.Time // the oldest among the queries: the data is as stale as its stalest part
+	anyMissing  bool      // some query never succeeded
+}
+
+// intervalMetrics is defender_collector_interval_seconds for every
+// (tenant, collector) of jobs; hunting's is the longest of its queries'.
+func intervalMetrics(jobs map[jobKey]*job) []prometheus.Metric {
+	type row struct{ tenant, collector string }
+	longest := map[row]time.Duration{}
+	for k, j := range jobs {
+		collector := k.collector
+		if k.query != "" {
+			collector = huntingCollector
+		}
+		r := row{k.tenant, collector}
+		longest[r] = max(longest[r], j.interval)
+	}
+	out := make([]prometheus.Metric, 0, len(longest))
+	for r, d := range longest {
+		out = append(out, prometheus.MustNewConstMetric(intervalDesc, prometheus.GaugeValue, d.Seconds(), r.tenant, r.collector))
+	}
+	return out
 }
 
 // Collect replays the latest snapshots; it never calls Defender. The
@@ -560,8 +588,14 @@ func (s *Scheduler) collect(ch chan<- prometheus.Metric, snapshots bool) {
 		tenants = append(tenants, st)
 		names = append(names, name)
 	}
+	intervals := s.intervals
 	s.mu.Unlock()
 	sort.Strings(names)
+	if snapshots {
+		for _, m := range metricsOf(intervals) {
+			ch <- m
+		}
+	}
 
 	// A tenant is up once each of its jobs has run and the latest refresh
 	// of each succeeded; before its first refresh cycle ends it is not.
@@ -571,17 +605,6 @@ func (s *Scheduler) collect(ch chan<- prometheus.Metric, snapshots bool) {
 	}
 	hunting := map[string]*huntingSummary{}
 	for _, j := range jobs {
-		// The interval is configuration: it is there before the first refresh.
-		if j.key.query != "" {
-			h := hunting[j.key.tenant]
-			if h == nil {
-				h = &huntingSummary{ok: true}
-				hunting[j.key.tenant] = h
-			}
-			h.interval = max(h.interval, j.interval)
-		} else {
-			ch <- prometheus.MustNewConstMetric(intervalDesc, prometheus.GaugeValue, j.interval.Seconds(), j.key.tenant, j.key.collector)
-		}
 		st := j.state.Load()
 		if st == nil {
 			up[j.key.tenant] = false
@@ -602,6 +625,10 @@ func (s *Scheduler) collect(ch chan<- prometheus.Metric, snapshots bool) {
 			ch <- prometheus.MustNewConstMetric(huntingSuccessDesc, prometheus.GaugeValue, b2f(st.success), j.key.tenant, j.key.query)
 			ch <- prometheus.MustNewConstMetric(huntingDurationDesc, prometheus.GaugeValue, st.duration.Seconds(), j.key.tenant, j.key.query)
 			h := hunting[j.key.tenant]
+			if h == nil {
+				h = &huntingSummary{ok: true}
+				hunting[j.key.tenant] = h
+			}
 			h.ran = true
 			h.ok = h.ok && st.success
 			h.duration += st.duration
@@ -616,10 +643,6 @@ func (s *Scheduler) collect(ch chan<- prometheus.Metric, snapshots bool) {
 		collectorRow(ch, j.key.tenant, j.key.collector, st.success, st.duration, st.lastSuccess)
 	}
 	for tenant, h := range hunting {
-		ch <- prometheus.MustNewConstMetric(intervalDesc, prometheus.GaugeValue, h.interval.Seconds(), tenant, huntingCollector)
-		if !h.ran {
-			continue
-		}
 		last := h.lastSuccess
 		if h.anyMissing {
 			last = time.Time{}
