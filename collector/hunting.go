@@ -11,7 +11,6 @@ import (
 	"sort"
 	"strconv"
 	"strings"
-	"unicode/utf8"
 
 	"github.com/prometheus/client_golang/prometheus"
 
@@ -203,18 +202,9 @@ const (
 	maxShownLen     = 60 // bytes of a value quoted from an answer in an error
 )
 
-// shorten cuts a value quoted from an answer to maxShownLen bytes, at a
-// character boundary.
-func shorten(s string) string {
-	if len(s) <= maxShownLen {
-		return s
-	}
-	cut := maxShownLen
-	for cut > 0 && !utf8.RuneStart(s[cut]) {
-		cut--
-	}
-	return s[:cut] + "…"
-}
+// shorten cuts a value quoted from an answer to one line of maxShownLen
+// bytes.
+func shorten(s string) string { return defender.ClipLine(s, maxShownLen) }
 
 // labelValue renders a cell as a label value: strings as they are, numbers
 // in plain notation, true/false, null as "" (as for the other collectors'

@@ -145,12 +145,13 @@ func trimMessage(s string) string {
 	if i := strings.IndexAny(s, "\r\n"); i >= 0 {
 		s = s[:i]
 	}
-	return clipLine(strings.TrimSpace(s), maxMessageLen)
+	return ClipLine(strings.TrimSpace(s), maxMessageLen)
 }
 
-// clipLine makes s one log line of at most limit bytes (and "…"): control
+// ClipLine makes s one log line of at most limit bytes (and "…"): control
 // characters become spaces, and the tail is cut at a character boundary.
-func clipLine(s string, limit int) string {
+// It is for text a server sent that goes into an error or a log line.
+func ClipLine(s string, limit int) string {
 	s = strings.Map(func(r rune) rune {
 		if r < 0x20 || r == 0x7f {
 			return ' '
@@ -187,7 +188,7 @@ const maxDecodeErrorLen = 2 * maxMessageLen
 // control characters become spaces and the tail is cut.
 func bounded(err error) error {
 	msg := err.Error()
-	clean := clipLine(strings.ToValidUTF8(msg, "\uFFFD"), maxDecodeErrorLen)
+	clean := ClipLine(strings.ToValidUTF8(msg, "\uFFFD"), maxDecodeErrorLen)
 	if clean == msg {
 		return err
 	}
