@@ -109,9 +109,7 @@ func collectionAPI[T any](spec apiSpec, rows func(*Dataset) []T, enc func(*T, []
 		if rejectQueryOptions(w, r, "$top", "$skip", "$filter") {
 			return
 		}
-		buf := append([]byte(nil), `{"@odata.context":`...)
-		buf = appendString(buf, base(r)+"/api/$metadata#"+spec.contextName)
-		buf = append(buf, `,"value":[`...)
+		buf := openCollection(r, spec.contextName)
 		t.data.mu.RLock()
 		for i, e := range rows(t.data) {
 			if i > 0 {
@@ -120,21 +118,10 @@ func collectionAPI[T any](spec apiSpec, rows func(*Dataset) []T, enc func(*T, []
 			buf = enc(&e, buf)
 		}
 		t.data.mu.RUnlock()
-		buf = append(buf, ']')
-		next := ""
-		switch {
-		case f.NextLinkLoop:
-			next = base(r) + r.URL.RequestURI()
-		case f.NextLinkOtherHost:
-			next = t.otherURL + r.URL.RequestURI()
-		}
-		if next != "" {
-			buf = append(buf, `,"@odata.nextLink":`...)
-			buf = appendString(buf, next)
-		}
-		buf = append(buf, '}')
-		w.Header().Set("OData-Version", "4.0")
-		writeDistorted(w, http.StatusOK, odataContentType, buf, f)
+		// One answer holds the whole collection: only the loop and
+		// other-host faults add a nextLink (there is no empty page here).
+		linkFaults := Fault{NextLinkLoop: f.NextLinkLoop, NextLinkOtherHost: f.NextLinkOtherHost}
+		closeCollection(w, buf, t.nextLink(r, linkFaults, false, r.URL.RequestURI()), f)
 	}
 	return &apiEntry{spec: spec, serve: serve}
 }

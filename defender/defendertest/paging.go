@@ -101,10 +101,7 @@ func listAPI[T any](spec apiSpec, fields filterFields[T], rows func(*Dataset) []
 			size = d
 		}
 
-		buf := make([]byte, 0, 64<<10)
-		buf = append(buf, `{"@odata.context":`...)
-		buf = appendString(buf, base(r)+"/api/$metadata#"+spec.contextName)
-		buf = append(buf, `,"value":[`...)
+		buf := openCollection(r, spec.contextName)
 		matched, emitted, more := 0, 0, false
 		t.data.mu.RLock()
 		list := rows(t.data)
@@ -128,31 +125,54 @@ func listAPI[T any](spec apiSpec, fields filterFields[T], rows func(*Dataset) []
 			}
 		}
 		t.data.mu.RUnlock()
-		buf = append(buf, ']')
 
 		if spec.notFoundWhenEmpty && matched == 0 {
 			writeAPIError(w, http.StatusNotFound, "NotFound", "No "+strings.ToLower(spec.contextName)+" found.")
 			return
 		}
-		next := ""
-		nextQuery := withSkip(r.URL.RawQuery, pr.skip+size)
-		switch {
-		case f.NextLinkLoop:
-			next = base(r) + r.URL.RequestURI()
-		case f.NextLinkOtherHost:
-			next = t.otherURL + r.URL.Path + "?" + nextQuery
-		case f.EmptyPageWithNextLink || (more && (!pr.hasTop || spec.nextLinkWithTop)):
-			next = base(r) + r.URL.Path + "?" + nextQuery
-		}
-		if next != "" {
-			buf = append(buf, `,"@odata.nextLink":`...)
-			buf = appendString(buf, next)
-		}
-		buf = append(buf, '}')
-		w.Header().Set("OData-Version", "4.0")
-		writeDistorted(w, http.StatusOK, odataContentType, buf, f)
+		goesOn := more && (!pr.hasTop || spec.nextLinkWithTop)
+		next := t.nextLink(r, f, goesOn, r.URL.Path+"?"+withSkip(r.URL.RawQuery, pr.skip+size))
+		closeCollection(w, buf, next, f)
 	}
 	return &apiEntry{spec: spec, serve: serve}
+}
+
+// openCollection starts an OData collection answer: its context, then the
+// "value" array, which the caller fills.
+func openCollection(r *http.Request, contextName string) []byte {
+	buf := make([]byte, 0, 64<<10)
+	buf = append(buf, `{"@odata.context":`...)
+	buf = appendString(buf, base(r)+"/api/$metadata#"+contextName)
+	return append(buf, `,"value":[`...)
+}
+
+// closeCollection ends the "value" array, adds the nextLink when there is
+// one, and writes the answer as the fault shapes it.
+func closeCollection(w http.ResponseWriter, buf []byte, next string, f Fault) {
+	buf = append(buf, ']')
+	if next != "" {
+		buf = append(buf, `,"@odata.nextLink":`...)
+		buf = appendString(buf, next)
+	}
+	buf = append(buf, '}')
+	w.Header().Set("OData-Version", "4.0")
+	writeDistorted(w, http.StatusOK, odataContentType, buf, f)
+}
+
+// nextLink is a page's @odata.nextLink ("" for none) to rest, the path and
+// query of the next page, when the listing goes on; the nextLink faults
+// replace it with a loop, a link to another host, or a link after an
+// empty page.
+func (t *Tenant) nextLink(r *http.Request, f Fault, goesOn bool, rest string) string {
+	switch {
+	case f.NextLinkLoop:
+		return base(r) + r.URL.RequestURI()
+	case f.NextLinkOtherHost:
+		return t.otherURL + rest
+	case f.EmptyPageWithNextLink || goesOn:
+		return base(r) + rest
+	}
+	return ""
 }
 
 // padFirstString inserts n bytes into the first string value of the entity

@@ -129,10 +129,7 @@ func exportListAPI[T any](spec apiSpec, ep exportPaging, fields filterFields[T],
 			return
 		}
 
-		buf := make([]byte, 0, 64<<10)
-		buf = append(buf, `{"@odata.context":`...)
-		buf = appendString(buf, base(r)+"/api/$metadata#"+spec.contextName)
-		buf = append(buf, `,"value":[`...)
+		buf := openCollection(r, spec.contextName)
 		matched, emitted, more := 0, 0, false
 		t.data.mu.RLock()
 		list := rows(t.data)
@@ -153,7 +150,6 @@ func exportListAPI[T any](spec apiSpec, ep exportPaging, fields filterFields[T],
 			emitted++
 		}
 		t.data.mu.RUnlock()
-		buf = append(buf, ']')
 
 		tok := er.token
 		tok.ExportDefinition.TimePath = fmt.Sprintf("%s/%s/", t.data.Now.Format("2006-01-02"), t.data.Now.Format("1504"))
@@ -164,22 +160,8 @@ func exportListAPI[T any](spec apiSpec, ep exportPaging, fields filterFields[T],
 			tok.LineStoppedAt = er.start
 			tok.ExportFileIndex++
 		}
-		next := ""
-		switch {
-		case f.NextLinkLoop:
-			next = base(r) + r.URL.RequestURI()
-		case f.NextLinkOtherHost:
-			next = t.otherURL + r.URL.Path + "?" + withSkipToken(r.URL.RawQuery, encodeExportToken(tok))
-		case f.EmptyPageWithNextLink || (more && !er.hasTop):
-			next = base(r) + r.URL.Path + "?" + withSkipToken(r.URL.RawQuery, encodeExportToken(tok))
-		}
-		if next != "" {
-			buf = append(buf, `,"@odata.nextLink":`...)
-			buf = appendString(buf, next)
-		}
-		buf = append(buf, '}')
-		w.Header().Set("OData-Version", "4.0")
-		writeDistorted(w, http.StatusOK, odataContentType, buf, f)
+		next := t.nextLink(r, f, more && !er.hasTop, r.URL.Path+"?"+withSkipToken(r.URL.RawQuery, encodeExportToken(tok)))
+		closeCollection(w, buf, next, f)
 	}
 	return &apiEntry{spec: spec, serve: serve}
 }
