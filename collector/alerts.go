@@ -12,7 +12,7 @@ import (
 	"github.com/defender-exporter/defender_exporter/defender"
 )
 
-func init() { register("alerts", newAlertsCollector) }
+func init() { register("alerts", newAlertsCollector, "mde") }
 
 var (
 	alertsDesc = newDesc("alerts",

@@ -11,7 +11,7 @@ import (
 	"github.com/defender-exporter/defender_exporter/defender"
 )
 
-func init() { register("av_health", newAVHealthCollector) }
+func init() { register("av_health", newAVHealthCollector, "mde") }
 
 var (
 	avMachinesDesc = newDesc("av_machines",

@@ -7,6 +7,7 @@ package collector
 import (
 	"context"
 	"fmt"
+	"slices"
 	"sort"
 	"time"
 
@@ -44,14 +45,22 @@ type Collector interface {
 // Factory builds a collector from its configuration.
 type Factory func(cfg config.Collector) (Collector, error)
 
-var factories = map[string]Factory{}
+var (
+	factories = map[string]Factory{}
+	// backends lists the back ends ("mde", "graph", ...) each collector
+	// implements; config.Collector.API must be one of them.
+	backends = map[string][]string{}
+)
 
-// register is called from each collector file's init, node_exporter style.
-func register(name string, f Factory) {
+// register is called from each collector file's init, node_exporter style,
+// with the back ends the factory implements (none for a collector with a
+// single back end).
+func register(name string, f Factory, apis ...string) {
 	if _, dup := factories[name]; dup {
 		panic("collector registered twice: " + name)
 	}
 	factories[name] = f
+	backends[name] = apis
 }
 
 // Names lists the collectors compiled in, sorted.
@@ -69,6 +78,9 @@ func New(cfg config.Collector) (Collector, error) {
 	f, ok := factories[cfg.Name]
 	if !ok {
 		return nil, fmt.Errorf("collector %q is not implemented in this build (have %v)", cfg.Name, Names())
+	}
+	if cfg.API != "" && !slices.Contains(backends[cfg.Name], cfg.API) {
+		return nil, fmt.Errorf("collectors.%s.api: this build has no %q back end for %s (have %v)", cfg.Name, cfg.API, cfg.Name, backends[cfg.Name])
 	}
 	return f(cfg)
 }

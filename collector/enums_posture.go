@@ -1,6 +1,7 @@
 package collector
 
-// Known enum values of the posture APIs (reference §3.6–3.13), mapped to
+// Known enum values of the posture APIs (Microsoft Learn, Defender for Endpoint API reference:
+// https://learn.microsoft.com/defender-endpoint/api/exposed-apis-list), mapped to
 // one spelling as in enums.go; unknown values pass through.
 var (
 	cveSeverity           = newEnum("Low", "Medium", "High", "Critical")

@@ -12,7 +12,7 @@ import (
 	"github.com/defender-exporter/defender_exporter/defender"
 )
 
-func init() { register("incidents", newIncidentsCollector) }
+func init() { register("incidents", newIncidentsCollector, "xdr") }
 
 var (
 	incidentsDesc = newDesc("incidents",

@@ -12,7 +12,7 @@ import (
 	"github.com/defender-exporter/defender_exporter/defender"
 )
 
-func init() { register("machines", newMachinesCollector) }
+func init() { register("machines", newMachinesCollector, "mde") }
 
 var (
 	machinesDesc = newDesc("machines",

@@ -31,23 +31,33 @@ import (
 // job's first refresh it is estimated at one call per listing.
 
 // planFamilies is the order families are reported in.
-var planFamilies = []defender.Family{defender.FamilyMDE, defender.FamilyAVInfo, defender.FamilyIncidents, defender.FamilyHunting}
+var planFamilies = []defender.Family{defender.FamilyMDE, defender.FamilyAVInfo, defender.FamilyIncidents, defender.FamilyGraph, defender.FamilyHunting}
 
-// estimatedCalls is the cost of a refresh before one has been observed: one
-// call per listing or object it reads, i.e. the cost when every listing fits
-// one page. TestEstimatedCallsMatchSmallTenant keeps it honest.
-var estimatedCalls = map[string]map[defender.Family]int{
-	"alerts":          {defender.FamilyMDE: 2}, // created within the lookback + older unresolved
-	"machines":        {defender.FamilyMDE: 1},
-	"scores":          {defender.FamilyMDE: 3}, // exposure, by device group, configuration
-	"vulnerabilities": {defender.FamilyMDE: 1},
-	"recommendations": {defender.FamilyMDE: 1},
-	"av_health":       {defender.FamilyAVInfo: 1},
-	"machine_actions": {defender.FamilyMDE: 1},
-	"incidents":       {defender.FamilyIncidents: 2}, // as alerts
-	"indicators":      {defender.FamilyMDE: 1},
-	"investigations":  {defender.FamilyMDE: 1},
-	huntingCollector:  {defender.FamilyHunting: 1}, // per query
+// estimatedCalls is the cost of a refresh before one has been observed, by
+// collector and back end ("" for collectors with one): one call per listing
+// or object it reads, i.e. the cost when every listing fits one page.
+// TestEstimatedCallsMatchSmallTenant keeps it honest.
+var estimatedCalls = map[string]map[string]map[defender.Family]int{
+	"alerts": {
+		"mde": {defender.FamilyMDE: 2}, // created within the lookback + older unresolved
+	},
+	"machines":        {"mde": {defender.FamilyMDE: 1}},
+	"scores":          {"mde": {defender.FamilyMDE: 3}}, // exposure, by device group, configuration
+	"vulnerabilities": {"mde": {defender.FamilyMDE: 1}},
+	"recommendations": {"mde": {defender.FamilyMDE: 1}},
+	"av_health":       {"mde": {defender.FamilyAVInfo: 1}},
+	"machine_actions": {"": {defender.FamilyMDE: 1}},
+	"incidents": {
+		"xdr": {defender.FamilyIncidents: 2}, // as alerts
+	},
+	"indicators":     {"": {defender.FamilyMDE: 1}},
+	"investigations": {"": {defender.FamilyMDE: 1}},
+	huntingCollector: {"": {defender.FamilyHunting: 1}}, // per query
+}
+
+// estimateCalls is a job's cost before its first refresh.
+func estimateCalls(collector, api string) map[defender.Family]int {
+	return estimatedCalls[collector][api]
 }
 
 // planHeadroom is the share of a limit that advice aims for: retries count
@@ -346,7 +356,7 @@ func (p *planner) compute(tenant string) *tenantPlan {
 		if st := j.state.Load(); st != nil && st.calls != nil {
 			x.calls, x.observed = st.calls, true
 		} else {
-			x.calls = estimatedCalls[j.key.collector]
+			x.calls = estimateCalls(j.key.collector, j.spec.coll.API)
 		}
 		pj = append(pj, x)
 	}

@@ -31,7 +31,7 @@ func defaultPlanJobs(t *testing.T) []planJob {
 			key:      jobKey{tenant: "contoso", collector: name},
 			interval: c.Interval,
 			timeout:  refreshTimeout(c.Interval),
-			calls:    estimatedCalls[name],
+			calls:    estimateCalls(name, config.DefaultCollector(name).API),
 		})
 	}
 	return jobs
@@ -267,25 +267,28 @@ func TestEstimatedCallsMatchSmallTenant(t *testing.T) {
 	small := defendertest.DefaultSize
 	small.Incidents = 60 // under one page of 100
 	_, target := fakeTenant(t, small)
-	for name, want := range estimatedCalls {
-		var c Collector
-		var err error
-		if name == huntingCollector {
-			c, err = NewHuntingQuery("graph", huntingQueryConfig("q", sensorHealthKQL, "count_", "SensorHealthState"))
-		} else {
-			cc := config.DefaultCollector(name)
-			cc.Enabled = true
-			c, err = New(cc)
-		}
-		if err != nil {
-			t.Fatal(err)
-		}
-		var calls defender.CallCounter
-		if _, err := c.Refresh(defender.WithCallCounter(context.Background(), &calls), target); err != nil {
-			t.Fatalf("%s: %v", name, err)
-		}
-		if got := calls.Calls(); fmt.Sprint(got) != fmt.Sprint(want) {
-			t.Errorf("%s: a refresh took %v, the planner estimates %v", name, got, want)
+	for name, byAPI := range estimatedCalls {
+		for api, want := range byAPI {
+			var c Collector
+			var err error
+			if name == huntingCollector {
+				c, err = NewHuntingQuery("graph", huntingQueryConfig("q", sensorHealthKQL, "count_", "SensorHealthState"))
+			} else {
+				cc := config.DefaultCollector(name)
+				cc.Enabled = true
+				cc.API = api
+				c, err = New(cc)
+			}
+			if err != nil {
+				t.Fatal(err)
+			}
+			var calls defender.CallCounter
+			if _, err := c.Refresh(defender.WithCallCounter(context.Background(), &calls), target); err != nil {
+				t.Fatalf("%s (api %q): %v", name, api, err)
+			}
+			if got := calls.Calls(); fmt.Sprint(got) != fmt.Sprint(want) {
+				t.Errorf("%s (api %q): a refresh took %v, the planner estimates %v", name, api, got, want)
+			}
 		}
 	}
 }

@@ -10,7 +10,7 @@ import (
 	"github.com/defender-exporter/defender_exporter/defender"
 )
 
-func init() { register("recommendations", newRecommendationsCollector) }
+func init() { register("recommendations", newRecommendationsCollector, "mde") }
 
 var (
 	recommendationsDesc = newDesc("recommendations",

@@ -11,7 +11,7 @@ import (
 	"github.com/defender-exporter/defender_exporter/defender"
 )
 
-func init() { register("scores", newScoresCollector) }
+func init() { register("scores", newScoresCollector, "mde") }
 
 var (
 	exposureScoreDesc = newDesc("exposure_score",

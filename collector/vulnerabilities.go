@@ -10,7 +10,7 @@ import (
 	"github.com/defender-exporter/defender_exporter/defender"
 )
 
-func init() { register("vulnerabilities", newVulnerabilitiesCollector) }
+func init() { register("vulnerabilities", newVulnerabilitiesCollector, "mde") }
 
 var (
 	vulnerabilitiesDesc = newDesc("vulnerabilities",

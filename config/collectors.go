@@ -19,6 +19,28 @@ type Collector struct {
 	Lookback   time.Duration   // alerts, machine_actions, incidents, investigations
 	StaleAfter []time.Duration // machines
 	PerMachine bool            // machines
+	// API is the back end the collector reads: "graph", "mde" or (incidents) "xdr". Every
+	// collector with more than one back end has it set, to its default when the file is silent;
+	// it is "" for collectors with a single back end.
+	API string
+}
+
+// collectorAPIs lists each multi-back-end collector's choices, the default first. The MDE and XDR
+// APIs stop on 2027-02-01 (Microsoft 365 Message Center MC1220762).
+var collectorAPIs = map[string][]string{
+	"alerts":          {"mde", "graph"},
+	"incidents":       {"xdr", "graph"},
+	"machines":        {"mde", "graph"},
+	"scores":          {"mde", "graph"},
+	"vulnerabilities": {"mde", "graph"},
+	"recommendations": {"mde", "graph"},
+	"av_health":       {"mde", "graph"},
+}
+
+// CollectorAPIs returns the back ends a collector can read, the default first; nil for a
+// collector with a single back end.
+func CollectorAPIs(name string) []string {
+	return append([]string(nil), collectorAPIs[name]...)
 }
 
 // CollectorNames lists the collectors in the order the docs and --config.check show them.
@@ -50,6 +72,9 @@ var collectorDefaults = map[string]Collector{
 func DefaultCollector(name string) Collector {
 	c := collectorDefaults[name]
 	c.Name = name
+	if apis := collectorAPIs[name]; len(apis) > 0 {
+		c.API = apis[0]
+	}
 	c.StaleAfter = append([]time.Duration(nil), c.StaleAfter...)
 	if len(c.StaleAfter) == 0 {
 		c.StaleAfter = nil
@@ -61,6 +86,9 @@ func DefaultCollector(name string) Collector {
 // option and is rejected.
 func collectorKeys(name string) []string {
 	keys := []string{"enabled", "interval"}
+	if len(collectorAPIs[name]) > 0 {
+		keys = append(keys, "api")
+	}
 	if DefaultCollector(name).Lookback > 0 {
 		keys = append(keys, "lookback")
 	}
@@ -115,6 +143,10 @@ func (d *decoder) collectors(n *yaml.Node, path string) map[string]Collector {
 			case "stale_after":
 				if v, ok := d.staleAfter(o.v, o.path); ok {
 					c.StaleAfter = v
+				}
+			case "api":
+				if v, ok := d.oneOf(o.v, o.path, collectorAPIs[p.key]); ok {
+					c.API = v
 				}
 			case "per_machine":
 				if v, ok := d.boolean(o.v, o.path); ok {

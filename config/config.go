@@ -15,7 +15,7 @@ import (
 // that errors about those variables point at.
 const envSource = "environment"
 
-// Built-in tenant defaults; see DESIGN.md.
+// Built-in tenant defaults, as docs/configuration.md lists them.
 const (
 	defaultRefreshInterval = 5 * time.Minute
 	defaultRequestTimeout  = 60 * time.Second

@@ -17,7 +17,7 @@ var (
 	huntingAPIs = []string{"graph", "mde"}
 )
 
-// Defender's advanced-hunting quota per tenant, shared by every query (defender-api.md §3.3).
+// Defender's advanced-hunting quota per tenant, shared by every query (https://learn.microsoft.com/defender-xdr/advanced-hunting-limits).
 const (
 	huntingCallsPerHour   = 1500
 	huntingCallsPerMinute = 45

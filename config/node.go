@@ -427,3 +427,17 @@ func formatDuration(v time.Duration) string {
 	}
 	return model.Duration(v).String()
 }
+
+// oneOf returns a scalar that must be one of choices, naming them all when it is not.
+func (d *decoder) oneOf(n *yaml.Node, path string, choices []string) (string, bool) {
+	want := strings.Join(choices, " or ")
+	v, ok := d.scalar(n, path, want)
+	if !ok {
+		return "", false
+	}
+	if !contains(choices, v) {
+		d.errf(d.resolve(n), path, "%q is not one of the choices: use %s", truncate(v), want)
+		return "", false
+	}
+	return v, true
+}

@@ -50,6 +50,7 @@ type tlsView struct {
 
 type collectorView struct {
 	Enabled    bool     `yaml:"enabled"`
+	API        string   `yaml:"api,omitempty"`
 	Interval   string   `yaml:"interval,omitempty"`
 	Lookback   string   `yaml:"lookback,omitempty"`
 	StaleAfter []string `yaml:"stale_after,omitempty,flow"`
@@ -169,7 +170,7 @@ func (c *Config) Redacted() (string, error) {
 			col = DefaultCollector(name)
 			col.Interval = 0
 		}
-		v := collectorView{Enabled: col.Enabled, Interval: optDuration(col.Interval), Lookback: optDuration(col.Lookback)}
+		v := collectorView{Enabled: col.Enabled, API: col.API, Interval: optDuration(col.Interval), Lookback: optDuration(col.Lookback)}
 		if name == "machines" {
 			v.StaleAfter = durations(col.StaleAfter)
 			v.PerMachine = &col.PerMachine

@@ -13,7 +13,7 @@ import (
 )
 
 // tenantKeys are the keys of a `tenants:` entry. `defaults:` takes the same keys except name, since
-// DESIGN.md lets any tenant key be set once for all.
+// any tenant key may be set once for all (docs/configuration.md).
 var tenantKeys = []string{
 	"name", "tenant_id", "client_id",
 	"client_secret", "client_secret_file",

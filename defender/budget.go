@@ -14,14 +14,19 @@ type Limit struct {
 	PerHour   int
 }
 
-// DefaultBudgets are Defender's documented limits per tenant (reference
-// 3.15). They count every HTTP call, retries included, since Defender
+// DefaultBudgets are Defender's documented limits per tenant
+// (https://learn.microsoft.com/defender-endpoint/api/api-terms and each
+// API's page). They count every HTTP call, retries included, since Defender
 // counts those too.
 var DefaultBudgets = map[Family]Limit{
 	FamilyMDE:       {PerMinute: 100, PerHour: 1500},
 	FamilyAVInfo:    {PerMinute: 30, PerHour: 1000},
 	FamilyIncidents: {PerMinute: 50, PerHour: 1500},
 	FamilyHunting:   {PerMinute: 45, PerHour: 1500},
+	// Graph's security service limits: about 150 requests a minute per
+	// app and tenant, no hourly limit of their own
+	// (https://learn.microsoft.com/graph/throttling-limits).
+	FamilyGraph: {PerMinute: 150},
 }
 
 // budgets holds one sliding window per family.

@@ -12,7 +12,8 @@ import (
 	"github.com/go-kit/log/level"
 )
 
-// The advanced-hunting back ends (reference §3.3). They share one quota per
+// The advanced-hunting back ends (Microsoft Learn: run-advanced-query-api,
+// api-advanced-hunting and Graph's security-security-runhuntingquery). They share one quota per
 // tenant, the hunting family, and differ in path, token audience, body and
 // the casing of the answer's keys.
 const (

@@ -78,12 +78,12 @@ func (e *HuntingQueryError) Is(target error) bool {
 func (e *HuntingQueryError) Unwrap() error { return e.Err }
 
 // callQuotaRE matches the call-count 429 seen in the wild, "API calls quota
-// exceeded! maximum allowed 45 per 00:01:00" (reference §3.3.1).
+// exceeded! maximum allowed 45 per 00:01:00" (https://learn.microsoft.com/defender-endpoint/api/run-advanced-query-api).
 var callQuotaRE = regexp.MustCompile(`(?i)api calls quota|maximum allowed \d+ per`)
 
 // huntingQuotaSpent reports whether a hunting 429 is about the CPU
 // (running-time) quota rather than the call count. Only the body tells
-// (reference §3.3): a call-count 429 clears within the minute and is
+// (https://learn.microsoft.com/defender-xdr/advanced-hunting-limits): a call-count 429 clears within the minute and is
 // retried like any 429; a CPU one lasts until the quota window ends, so
 // retrying would only spend calls. Messages that name neither (an empty
 // body, a gateway's "rate limit") count as call-count throttling.
@@ -100,7 +100,7 @@ func huntingQuotaSpent(e *APIError) bool {
 	return false
 }
 
-// Quota windows of the CPU quota (reference §3.3): Graph and XDR block a
+// Quota windows of the CPU quota (advanced-hunting-limits, as above): Graph and XDR block a
 // tenant "until after the next 15-minute cycle"; MDE allots running time
 // per hour.
 const (
@@ -125,7 +125,7 @@ func huntingQuotaResumes(api string, retryAfter time.Duration, now time.Time) ti
 
 // isResultTooLarge recognises "Query execution has exceeded the allowed
 // result size. Optimize your query by limiting the number of results and
-// try again" (reference §3.3.1).
+// try again" (https://learn.microsoft.com/defender-endpoint/api/run-advanced-query-api).
 func isResultTooLarge(msg string) bool {
 	return strings.Contains(strings.ToLower(msg), "allowed result size")
 }

@@ -28,6 +28,9 @@ const (
 	FamilyAVInfo    Family = "avinfo"    // /api/deviceavinfo
 	FamilyIncidents Family = "incidents" // XDR /api/incidents
 	FamilyHunting   Family = "hunting"   // advanced hunting, all three APIs
+	// FamilyGraph is Graph's /security endpoints other than hunting:
+	// alerts_v2, incidents, secureScores, identities.
+	FamilyGraph Family = "graph"
 )
 
 // Request describes one call, or the first page of a listing.

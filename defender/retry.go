@@ -161,6 +161,13 @@ func (c *Client) attempt(ctx context.Context, req *Request, u, base *url.URL, to
 	}
 	hreq.Header.Set("Accept", "application/json")
 	hreq.Header.Set("User-Agent", "defender_exporter")
+	if req.API == APIGraph {
+		// Without it Graph answers every enum member added after
+		// unknownFutureValue (serviceSource microsoftDefenderForCloud,
+		// incident status awaitingAction, ...) as unknownFutureValue,
+		// and the counts by label would be wrong.
+		hreq.Header.Set("Prefer", preferUnknownEnums)
+	}
 	if req.Body != nil {
 		hreq.Header.Set("Content-Type", "application/json")
 	}
@@ -178,6 +185,10 @@ func (c *Client) attempt(ctx context.Context, req *Request, u, base *url.URL, to
 	}
 	return resp, done, nil
 }
+
+// preferUnknownEnums asks Graph for evolvable enum members as they are
+// (https://learn.microsoft.com/graph/best-practices-concept#handling-future-members-in-evolvable-enumerations).
+const preferUnknownEnums = "include-unknown-enum-members"
 
 // transportError makes a failed exchange readable in one log line: the
 // *url.Error wrapper goes, since its quoted URL repeats the endpoint with

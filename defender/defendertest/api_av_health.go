@@ -1,6 +1,6 @@
 package defendertest
 
-// DeviceAVInfo is one row of GET /api/deviceavinfo (reference §3.9), the
+// DeviceAVInfo is one row of GET /api/deviceavinfo (https://learn.microsoft.com/defender-endpoint/api/device-health-api-methods-properties), the
 // device antivirus health export. Its quirks are kept: the up-to-date flags
 // are the strings "True", "False", "Unknown" (or empty), avMode is a
 // string-typed integer ("" and "3" both mean Other), and empty values are

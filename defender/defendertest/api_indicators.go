@@ -1,6 +1,6 @@
 package defendertest
 
-// Indicator is one entry of GET /api/indicators (reference §3.11), a custom
+// Indicator is one entry of GET /api/indicators (https://learn.microsoft.com/defender-endpoint/api/ti-indicator), a custom
 // indicator of compromise. Alert and AlertAndBlock are legacy actions that
 // only old indicators carry.
 type Indicator struct {

@@ -1,6 +1,6 @@
 package defendertest
 
-// Investigation is one entry of GET /api/investigations (reference §3.12),
+// Investigation is one entry of GET /api/investigations (https://learn.microsoft.com/defender-endpoint/api/investigation),
 // an automated investigation.
 type Investigation struct {
 	ID                string `json:"id"`

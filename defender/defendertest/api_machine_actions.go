@@ -6,7 +6,7 @@ type FileInfo struct {
 	FileIdentifierType string `json:"fileIdentifierType"` // Sha1, Sha256, Md5
 }
 
-// MachineAction is one entry of GET /api/machineactions (reference §3.10).
+// MachineAction is one entry of GET /api/machineactions (https://learn.microsoft.com/defender-endpoint/api/machineaction).
 // The list examples spell the update time lastUpdateTimeUtc, the resource
 // page lastUpdateDateTimeUtc; the fake writes the first spelling on the
 // rows with LegacyUpdateKey, the second on the others.

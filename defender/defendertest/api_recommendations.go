@@ -1,6 +1,6 @@
 package defendertest
 
-// Recommendation is one entry of GET /api/recommendations (reference §3.7).
+// Recommendation is one entry of GET /api/recommendations (https://learn.microsoft.com/defender-endpoint/api/recommendation).
 type Recommendation struct {
 	ID                            string   `json:"id"` // "scid-2010" or "va-_-google-_-chrome"
 	ProductName                   string   `json:"productName"`

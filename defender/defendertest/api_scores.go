@@ -1,7 +1,7 @@
 package defendertest
 
 // Score is the answer of GET /api/exposureScore and /api/configurationScore
-// (reference §3.4, §3.5): when it was computed and the score, a double (the
+// (https://learn.microsoft.com/defender-endpoint/api/get-exposure-score, get-device-secure-score): when it was computed and the score, a double (the
 // configuration score's examples are integer-valued).
 type Score struct {
 	Time  Time    `json:"time"`

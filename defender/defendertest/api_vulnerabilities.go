@@ -1,6 +1,6 @@
 package defendertest
 
-// Vulnerability is one entry of GET /api/vulnerabilities (reference §3.6):
+// Vulnerability is one entry of GET /api/vulnerabilities (https://learn.microsoft.com/defender-endpoint/api/get-all-vulnerabilities):
 // the tenant's CVE catalogue, including the many CVEs that expose no
 // machine.
 type Vulnerability struct {

@@ -7,7 +7,7 @@ import (
 )
 
 // Distributions of a mid-sized enterprise fleet. The values are the API's
-// enum spellings (reference §3.2); the weights are plausible, not measured.
+// enum spellings (https://learn.microsoft.com/defender-endpoint/api/machine); the weights are plausible, not measured.
 
 var deviceGroups = []DeviceGroup{
 	{ID: 3401, Name: "Workstations - HQ"},

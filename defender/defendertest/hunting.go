@@ -12,7 +12,7 @@ import (
 	"time"
 )
 
-// The advanced-hunting APIs (reference §3.3). All three run the same small
+// The advanced-hunting APIs (see defender/hunting.go for their Microsoft Learn pages). All three run the same small
 // KQL (kql.go) over the same tables (hunting_tables.go) and differ where the
 // real ones do: path, token audience and permission, body parameter
 // casing, Timespan (Graph only), and the casing and extras of the answer.

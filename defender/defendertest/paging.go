@@ -8,7 +8,7 @@ import (
 	"strings"
 )
 
-// Paging mirrors the field reports (reference §3.0): $top is capped at the
+// Paging mirrors what users report of the list APIs (docs/design.md, "Paging"): $top is capped at the
 // API's page size (more is a 400), a request without $top gets the default
 // page and an absolute @odata.nextLink with $skip when more remain, and a
 // request with $top never gets a nextLink — the client pages with $skip —

@@ -11,7 +11,7 @@ import (
 	"strings"
 )
 
-// exportPaging is how the export-style APIs page (reference §3.0, §3.9):
+// exportPaging is how the export-style APIs page (https://learn.microsoft.com/defender-endpoint/api/device-health-export-antivirus-health-report-api):
 // `pageSize` rows per answer (up to maxPageSize, default defaultPageSize)
 // and an @odata.nextLink carrying an opaque $skiptoken while more remain.
 // `$top` (up to apiSpec.maxPageSize) gives one page without a nextLink, as
