@@ -22,6 +22,8 @@ func TestNoReferencesOutsideRepository(t *testing.T) {
 		"defender-api" + ".md",
 		"style-anchors" + ".md",
 		"reference " + "§",
+		"the reference" + " (§",
+		"reference facts" + " (§",
 		"../" + "shared/",
 	}
 	for _, f := range strings.Fields(string(out)) {

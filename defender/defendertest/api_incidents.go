@@ -18,8 +18,8 @@ type IncidentAlert struct {
 	DeviceDNSName   string `json:"-"`
 }
 
-// Incident is one entry of Defender XDR's GET /api/incidents (reference
-// §3.13). Classification and determination come in both generations of the
+// Incident is one entry of Defender XDR's GET /api/incidents
+// (https://learn.microsoft.com/defender-xdr/api-list-incidents). Classification and determination come in both generations of the
 // enums: Unknown/NotAvailable and Apt, SecurityPersonnel... on older
 // answers, InformationalExpectedActivity and the new determinations on
 // newer ones.

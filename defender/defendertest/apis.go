@@ -6,7 +6,8 @@ import (
 )
 
 // apiSpec is one row of the API table: everything the fake enforces for an
-// API, from the reference facts (§3, §3.15) and the contract.
+// API, from Microsoft Learn's API pages (each named where its row is) and
+// docs/design.md ("Paging").
 //
 // The posture APIs (scores, TVM, AV health, machine actions, incidents,
 // indicators, investigations) are in postureAPIs (apis_posture.go).

@@ -6,7 +6,8 @@ import (
 )
 
 // postureAPIs are the rows of the API table beyond alerts and machines, from
-// the reference (§3.4–3.13, limits §3.15). Paging follows paging.go except
+// Microsoft Learn's pages of each API (linked from the entity types) and the
+// limits on https://learn.microsoft.com/defender-endpoint/api/api-terms. Paging follows paging.go except
 // where noted: /api/deviceavinfo pages like the export APIs
 // (paging_export.go), XDR incidents send a nextLink with $top, and the score
 // APIs are single objects or one unpaged collection.
