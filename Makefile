@@ -94,7 +94,7 @@ dashboards:
 	python3 scripts/gen-dashboards.py dashboards
 
 # ---------------------------------------------------------------------------
-# Container image (docs/install.md). The image packs `make build`'s static binary onto
+# Container image and Helm chart (docs/install.md). The image packs `make build`'s static binary onto
 # an empty base: building it downloads nothing.
 
 IMAGE             ?= defender-exporter
@@ -105,8 +105,11 @@ CONTAINER_ENGINE  ?= $(shell command -v podman >/dev/null 2>&1 && echo podman ||
 IMAGE_BUILD_FLAGS ?=
 IMAGE_CONTEXT     := .build/image
 CA_BUNDLE         ?= /etc/ssl/certs/ca-certificates.crt
+HELM_VERSION      := v4.3.2
+HELM              ?= $(GOBIN)/helm
+CHART             := deploy/helm/defender-exporter
 
-.PHONY: image-context image image-check
+.PHONY: image-context image image-check helm-rules helm-test
 
 ## image-context: .build/image/, all the Dockerfile packs: the static binary, the CA bundle, /tmp.
 image-context: build
@@ -129,3 +132,15 @@ image: image-context
 ## uid 65534, --demo): /metrics must show defender_up 1. Needs root and podman.
 image-check:
 	GO=$(GO) bash scripts/image-check.sh
+
+$(HELM):
+	$(GO) install helm.sh/helm/v4/cmd/helm@$(HELM_VERSION)
+
+## helm-rules: copy alerts.rules.yml into the chart (a chart cannot read files outside its directory).
+helm-rules:
+	cp alerts.rules.yml $(CHART)/files/alerts.rules.yml
+
+## helm-test: helm lint and helm template of the chart for each values file of its ci/ directory, and the
+## Go test that checks the rendered objects (deploy/helm, build tag helm). Installs helm into GOBIN.
+helm-test: $(HELM)
+	HELM=$(HELM) GO=$(GO) bash scripts/helm-test.sh
