@@ -92,3 +92,55 @@ prometheusrule:
 .PHONY: dashboards
 dashboards:
 	python3 scripts/gen-dashboards.py dashboards
+
+# ---------------------------------------------------------------------------
+# Container image and Helm chart (docs/install.md). The image packs `make build`'s static binary onto
+# an empty base: building it downloads nothing.
+
+IMAGE             ?= defender-exporter
+IMAGE_TAG         ?= $(VERSION)
+# podman or docker. scripts/image-check.sh sets podman's vfs storage and chroot isolation, which need
+# no daemon and no privileges beyond root's.
+CONTAINER_ENGINE  ?= $(shell command -v podman >/dev/null 2>&1 && echo podman || echo docker)
+IMAGE_BUILD_FLAGS ?=
+IMAGE_CONTEXT     := .build/image
+CA_BUNDLE         ?= /etc/ssl/certs/ca-certificates.crt
+HELM_VERSION      := v4.3.2
+HELM              ?= $(GOBIN)/helm
+CHART             := deploy/helm/defender-exporter
+
+.PHONY: image-context image image-check helm-rules helm-test
+
+## image-context: .build/image/, all the Dockerfile packs: the static binary, the CA bundle, /tmp.
+image-context: build
+	@test -s $(CA_BUNDLE) || { echo "$(CA_BUNDLE) is missing: install Debian's ca-certificates or set CA_BUNDLE"; exit 1; }
+	rm -rf $(IMAGE_CONTEXT)
+	mkdir -p $(IMAGE_CONTEXT)/skeleton/etc/defender_exporter $(IMAGE_CONTEXT)/skeleton/tmp
+	chmod 0755 $(IMAGE_CONTEXT)/skeleton $(IMAGE_CONTEXT)/skeleton/etc $(IMAGE_CONTEXT)/skeleton/etc/defender_exporter
+	chmod 1777 $(IMAGE_CONTEXT)/skeleton/tmp
+	cp $(BINARY) $(IMAGE_CONTEXT)/defender_exporter
+	cp $(CA_BUNDLE) $(IMAGE_CONTEXT)/ca-certificates.crt
+	chmod 0755 $(IMAGE_CONTEXT)/defender_exporter
+	chmod 0644 $(IMAGE_CONTEXT)/ca-certificates.crt
+
+## image: the container image $(IMAGE):$(IMAGE_TAG) from the Dockerfile (CONTAINER_ENGINE=docker to use Docker).
+image: image-context
+	$(CONTAINER_ENGINE) build $(IMAGE_BUILD_FLAGS) --build-arg VERSION=$(VERSION) --build-arg REVISION=$(REVISION) \
+		-t $(IMAGE):$(IMAGE_TAG) -f Dockerfile .
+
+## image-check: build the image with podman, unpack its filesystem and run its binary there (chroot,
+## uid 65534, --demo): /metrics must show defender_up 1. Needs root and podman.
+image-check:
+	GO=$(GO) bash scripts/image-check.sh
+
+$(HELM):
+	$(GO) install helm.sh/helm/v4/cmd/helm@$(HELM_VERSION)
+
+## helm-rules: copy alerts.rules.yml into the chart (a chart cannot read files outside its directory).
+helm-rules:
+	cp alerts.rules.yml $(CHART)/files/alerts.rules.yml
+
+## helm-test: helm lint and helm template of the chart for each values file of its ci/ directory, and the
+## Go test that checks the rendered objects (deploy/helm, build tag helm). Installs helm into GOBIN.
+helm-test: $(HELM)
+	HELM=$(HELM) GO=$(GO) bash scripts/helm-test.sh

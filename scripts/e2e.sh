@@ -9,7 +9,7 @@
 #   3. the demo's burst of High-severity alerts in tenant contoso reaches the webhook as
 #      DefenderHighSeverityAlertsNew{tenant="contoso"}, and no alert reached it before,
 #   4. dashboards/*.json are what scripts/gen-dashboards.py writes, and the exporter is the
-#      Dockerfile's static build.
+#      image's static build (make build).
 #
 # Installs Debian's prometheus and prometheus-alertmanager when missing. Every wait is bounded;
 # every process started here is stopped on exit. KEEP_TMP=1 keeps the work directory.
@@ -133,9 +133,10 @@ PROM=127.0.0.1:$PROM_PORT
 AM=127.0.0.1:$AM_PORT
 
 # ---------------------------------------------------------------- build
-# The same build as the Dockerfile's (static, no cgo), so that the e2e runs what the image ships.
-log "building the exporter as the Dockerfile does (CGO_ENABLED=0 -trimpath)"
-CGO_ENABLED=0 go build -trimpath -o "$TMP/defender_exporter" . || fail none "go build"
+# The binary the image packs (the Dockerfile copies `make build`'s static, version-stamped build),
+# so that the e2e runs what the image ships.
+log "building the exporter as the image's (make build: CGO_ENABLED=0 -trimpath, version stamped)"
+make -s build BINARY="$TMP/defender_exporter" || fail none "make build"
 if ldd "$TMP/defender_exporter" 2>&1 | grep -q '=>'; then
 	fail none "the exporter is dynamically linked; the scratch image could not run it: $(ldd "$TMP/defender_exporter" 2>&1 | head -3)"
 fi

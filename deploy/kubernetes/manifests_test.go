@@ -178,6 +178,11 @@ func TestManifestsFitTogether(t *testing.T) {
 			t.Fatalf("%s: the container ports do not match the Service's %+v", file, svc.Ports)
 		}
 		c := pod.Containers[0]
+		// A release tag: latest would let replicas of one StatefulSet run
+		// different exporters (deploy/helm's test keeps it the chart's appVersion).
+		if _, tag, ok := strings.Cut(c.Image[strings.LastIndexByte(c.Image, '/')+1:], ":"); !ok || tag == "" || tag == "latest" {
+			t.Errorf("%s: image %q names no release tag", file, c.Image)
+		}
 		var configFile string
 		for _, a := range c.Args {
 			if v, ok := strings.CutPrefix(a, "--config.file="); ok {
