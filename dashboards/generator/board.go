@@ -21,15 +21,24 @@ const schemaVersion = 39
 
 // board is a dashboard under construction: the SDK's builder, which places
 // the panels on the grid left to right and top to bottom, plus the panel
-// ids, which Grafana wants unique and which links (viewPanel=) keep.
+// ids. An id is a panel's name for Grafana: viewPanel= links and alert rules
+// linked to a panel refer to it, so an id never changes meaning
+// (testdata/panel-ids.tsv holds them).
 type board struct {
 	*dashboard.DashboardBuilder
 	nextID uint32
+	used   map[uint32]bool
 }
 
+// id returns the next id no panel has.
 func (b *board) id() uint32 {
-	b.nextID++
-	return b.nextID
+	for {
+		b.nextID++
+		if !b.used[b.nextID] {
+			b.used[b.nextID] = true
+			return b.nextID
+		}
+	}
 }
 
 // row starts a row: a full-width header under the panels so far. The panels
@@ -47,9 +56,25 @@ type panelBuilder[B any] interface {
 }
 
 // add places p, w columns (of 24) wide and h rows high, after the previous
-// panel; the SDK starts a new line when the line is full.
+// panel; the SDK starts a new line when the line is full. p takes the next
+// id: add panels at the end of a dashboard, or use insert.
 func add[B panelBuilder[B]](b *board, w, h uint32, p B) {
-	p.Id(b.id())
+	place(b, b.id(), w, h, p)
+}
+
+// insert is add for a panel placed among older ones: it takes the given id,
+// one above every id the dashboard had, so that the panels after it keep
+// theirs.
+func insert[B panelBuilder[B]](b *board, id, w, h uint32, p B) {
+	if b.used[id] {
+		b.RecordError("panels", fmt.Errorf("panel id %d is taken", id))
+	}
+	b.used[id] = true
+	place(b, id, w, h, p)
+}
+
+func place[B panelBuilder[B]](b *board, id, w, h uint32, p B) {
+	p.Id(id)
 	p.Span(w)
 	p.Height(h)
 	b.WithPanel(p)
@@ -99,7 +124,7 @@ func newBoard(s spec) *board {
 			Tooltip("").
 			Url("")).
 		Variables(s.variables)
-	return &board{DashboardBuilder: d}
+	return &board{DashboardBuilder: d, used: map[uint32]bool{}}
 }
 
 func grafanaDatasource() common.DataSourceRef {

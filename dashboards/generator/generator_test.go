@@ -302,3 +302,53 @@ func mustRender(t *testing.T) map[string][]byte {
 	}
 	return files
 }
+
+// TestPanelIDsKeepTheirMeaning: every panel has the id testdata/panel-ids.tsv
+// gives its title, so a panel added in the middle with add (which would
+// renumber the panels after it) fails here; use insert.
+func TestPanelIDsKeepTheirMeaning(t *testing.T) {
+	data, err := os.ReadFile(filepath.Join("testdata", "panel-ids.tsv"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := map[string]string{} // "file id" -> title
+	for i, line := range strings.Split(strings.TrimSuffix(string(data), "\n"), "\n") {
+		if strings.HasPrefix(line, "#") {
+			continue
+		}
+		f := strings.Split(line, "\t")
+		if len(f) != 3 {
+			t.Fatalf("testdata/panel-ids.tsv:%d: want file, id and title separated by tabs: %q", i+1, line)
+		}
+		want[f[0]+" "+f[1]] = f[2]
+	}
+	have := map[string]string{}
+	for name, data := range mustRender(t) {
+		for _, p := range decode(t, data).Panels {
+			have[fmt.Sprintf("%s %d", name, p.ID)] = p.Title
+		}
+	}
+	for key, title := range have {
+		if w, ok := want[key]; !ok {
+			t.Errorf("%s %q: not in testdata/panel-ids.tsv (a new panel: add its line)", key, title)
+		} else if w != title {
+			t.Errorf("%s is %q, was %q: ids never change meaning (a renamed panel: change its line)", key, title, w)
+		}
+	}
+	for key, title := range want {
+		if _, ok := have[key]; !ok {
+			t.Errorf("%s %q is gone (a removed panel: delete its line, and give its id to no other)", key, title)
+		}
+	}
+}
+
+// TestInsertRefusesATakenID: two panels with one id fail the build.
+func TestInsertRefusesATakenID(t *testing.T) {
+	b := newBoard(spec{uid: "u", title: "t", timeFrom: "now-1h"})
+	b.row("r")
+	add(b, 12, 4, timeSeries("a", "a", query("up")))
+	insert(b, 2, 12, 4, timeSeries("b", "b", query("up")))
+	if _, err := b.render(); err == nil || !strings.Contains(err.Error(), "panel id 2 is taken") {
+		t.Errorf("render: %v, want an error on id 2", err)
+	}
+}
