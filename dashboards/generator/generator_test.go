@@ -7,6 +7,7 @@ import (
 	"os"
 	"path/filepath"
 	"reflect"
+	"sort"
 	"strings"
 	"testing"
 
@@ -328,14 +329,16 @@ func TestPanelIDsKeepTheirMeaning(t *testing.T) {
 			have[fmt.Sprintf("%s %d", name, p.ID)] = p.Title
 		}
 	}
-	for key, title := range have {
+	for _, key := range sortedKeys(have) {
+		title := have[key]
 		if w, ok := want[key]; !ok {
 			t.Errorf("%s %q: not in testdata/panel-ids.tsv (a new panel: add its line)", key, title)
 		} else if w != title {
 			t.Errorf("%s is %q, was %q: ids never change meaning (a renamed panel: change its line)", key, title, w)
 		}
 	}
-	for key, title := range want {
+	for _, key := range sortedKeys(want) {
+		title := want[key]
 		if _, ok := have[key]; !ok {
 			t.Errorf("%s %q is gone (a removed panel: delete its line, and give its id to no other)", key, title)
 		}
@@ -351,4 +354,13 @@ func TestInsertRefusesATakenID(t *testing.T) {
 	if _, err := b.render(); err == nil || !strings.Contains(err.Error(), "panel id 2 is taken") {
 		t.Errorf("render: %v, want an error on id 2", err)
 	}
+}
+
+func sortedKeys(m map[string]string) []string {
+	keys := make([]string, 0, len(m))
+	for k := range m {
+		keys = append(keys, k)
+	}
+	sort.Strings(keys)
+	return keys
 }
