@@ -88,10 +88,11 @@ bench:
 prometheusrule:
 	bash scripts/gen-prometheusrule.sh
 
-## dashboards: regenerate dashboards/*.json from scripts/gen-dashboards.py.
+## dashboards: regenerate dashboards/*.json with dashboards/generator (Grafana's foundation SDK;
+## a Go module of its own, so the exporter does not link the SDK).
 .PHONY: dashboards
 dashboards:
-	python3 scripts/gen-dashboards.py dashboards
+	cd dashboards/generator && $(GO) run . ..
 
 # ---------------------------------------------------------------------------
 # Container image and Helm chart (docs/install.md). The image packs `make build`'s static binary onto

@@ -8,8 +8,8 @@
 #      (panels whose description starts with "Optional" may be empty),
 #   3. the demo's burst of High-severity alerts in tenant contoso reaches the webhook as
 #      DefenderHighSeverityAlertsNew{tenant="contoso"}, and no alert reached it before,
-#   4. dashboards/*.json are what scripts/gen-dashboards.py writes, and the exporter is the
-#      image's static build (make build).
+#   4. dashboards/*.json are what dashboards/generator writes, and the exporter is the
+#      Dockerfile's static build.
 #
 # Installs Debian's prometheus and prometheus-alertmanager when missing. Every wait is bounded;
 # every process started here is stopped on exit. KEEP_TMP=1 keeps the work directory.
@@ -52,11 +52,11 @@ promtool check config --syntax-only examples/prometheus.yml >/dev/null
 amtool check-config examples/alertmanager.yml >/dev/null
 python3 scripts/e2e_static.py
 gen=$(mktemp -d "${TMPDIR:-/tmp}/defender-dashboards.XXXXXX")
-python3 scripts/gen-dashboards.py "$gen"
-if ! diff -r -q "$gen" dashboards --exclude=provisioning >/dev/null; then
-	diff -r -u "$gen" dashboards --exclude=provisioning | head -40 >&2
+(cd dashboards/generator && go run . "$gen")
+if ! diff -r -q "$gen" dashboards --exclude=provisioning --exclude=generator >/dev/null; then
+	diff -r -u "$gen" dashboards --exclude=provisioning --exclude=generator | head -40 >&2
 	rm -rf "$gen"
-	echo "e2e: FAIL: dashboards/*.json differ from what scripts/gen-dashboards.py writes: edit the script and run make dashboards" >&2
+	echo "e2e: FAIL: dashboards/*.json differ from what dashboards/generator writes: edit the generator and run make dashboards" >&2
 	exit 1
 fi
 rm -rf "$gen"
