@@ -50,7 +50,7 @@ var (
 	errNoSnapshotList = errors.New(`the answer has no "value" array of snapshots`)
 	// errNoCurrentScore flags a snapshot without currentScore, which would
 	// otherwise read as a score of 0.
-	errNoCurrentScore = errors.New("the newest snapshot has no currentScore")
+	errNoCurrentScore = errors.New("no currentScore")
 )
 
 // Refresh costs one call, whatever the tenant: the newest snapshot only
@@ -91,7 +91,7 @@ func (c secureScoreCollector) Refresh(ctx context.Context, t *Target) ([]prometh
 		}
 	}
 	if !s.CurrentScore.Known {
-		return nil, fmt.Errorf("Secure Score snapshot of %s: %w", s.CreatedDateTime.Format("2006-01-02"), errNoCurrentScore)
+		return nil, fmt.Errorf("the newest Secure Score snapshot (%s) has %w", s.CreatedDateTime.Format("2006-01-02"), errNoCurrentScore)
 	}
 	return c.metrics(t.Tenant, s), nil
 }

@@ -9,7 +9,6 @@ import (
 	"time"
 )
 
-
 func decodeSecureScores(t testing.TB, p page) []SecureScore {
 	t.Helper()
 	out := make([]SecureScore, len(p.Value))
