@@ -57,8 +57,8 @@ const day = 24 * time.Hour
 // move by the minute; scores and TVM data are recomputed by Defender a few times a day; indicators
 // and investigations are off because most tenants do not use them and each costs calls. Microsoft
 // Secure Score is a daily snapshot, so an hourly refresh sees each new one within the hour; identity
-// (Defender for Identity sensor health) is off because it needs that product, and its health issues
-// and sensors change by the minute, like alerts, so 15m.
+// (Defender for Identity sensor health) is off because it needs that product, and refreshes every
+// 15m, as machines do, since a sensor can fail at any time and costs two calls to look at.
 var collectorDefaults = map[string]Collector{
 	"alerts":          {Enabled: true, Interval: 5 * time.Minute, Lookback: 30 * day},
 	"machines":        {Enabled: true, Interval: 15 * time.Minute, StaleAfter: []time.Duration{day, 7 * day, 30 * day}},
