@@ -51,6 +51,8 @@ const demoCollectors = `collectors:
   incidents:       {interval: 30s}
   indicators:      {enabled: true, interval: 2m}
   investigations:  {enabled: true, interval: 1m}
+  secure_score:    {interval: 1m, per_control: true}
+  identity:        {enabled: true, interval: 1m}
 hunting:
   api: graph
   queries:

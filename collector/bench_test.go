@@ -676,7 +676,7 @@ func TestRefreshCallsAreMinimal(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		if av, ok := c.(*avHealthCollector); ok {
+		if av, ok := unwrapCollector(c).(*avHealthCollector); ok {
 			av.pageSize = 5000 // 11k rows: three nextLink pages
 		}
 		ft.ResetCalls()

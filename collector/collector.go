@@ -82,7 +82,11 @@ func New(cfg config.Collector) (Collector, error) {
 	if cfg.API != "" && !slices.Contains(backends[cfg.Name], cfg.API) {
 		return nil, fmt.Errorf("collectors.%s.api: this build has no %q back end for %s (have %v)", cfg.Name, cfg.API, cfg.Name, backends[cfg.Name])
 	}
-	return f(cfg)
+	c, err := f(cfg)
+	if err != nil {
+		return nil, err
+	}
+	return withRetiredAdvice(c, cfg.Name), nil // retired.go
 }
 
 // lookbackOf checks the lookback of the collectors that have one. Config

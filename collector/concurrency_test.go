@@ -19,6 +19,7 @@ var apiEndpoints = []string{
 	"/api/alerts", "/api/machines", "/api/exposureScore", "/api/exposureScore/ByMachineGroups",
 	"/api/configurationScore", "/api/vulnerabilities", "/api/recommendations", "/api/deviceavinfo",
 	"/api/machineactions", "/api/incidents", "/api/indicators", "/api/investigations",
+	secureScoresPath, identityHealthIssuesPath, identitySensorsPath,
 }
 
 // apiCalls sums the calls a fake tenant received on every API.
@@ -40,7 +41,7 @@ func hang(ft *defendertest.Tenant) {
 var smallSize = defendertest.Size{Machines: 20, Alerts: 30, Vulnerabilities: 50, Recommendations: 10,
 	MachineActions: 10, Incidents: 10, Indicators: 5, Investigations: 5}
 
-// allCollectorsConfig enables the ten collectors for the named tenants.
+// allCollectorsConfig enables every collector for the named tenants.
 func allCollectorsConfig(t *testing.T, tenants map[string]*defendertest.Tenant, names ...string) *config.Config {
 	t.Helper()
 	var yml strings.Builder
@@ -48,7 +49,7 @@ func allCollectorsConfig(t *testing.T, tenants map[string]*defendertest.Tenant, 
 	for _, name := range names {
 		fmt.Fprintf(&yml, "  - {name: %s, tenant_id: %s, client_id: 00000000-0000-0000-0000-000000000001, client_secret: x}\n", name, tenants[name].TenantID())
 	}
-	yml.WriteString("collectors:\n  indicators: {enabled: true}\n  investigations: {enabled: true}\n")
+	yml.WriteString("collectors:\n  indicators: {enabled: true}\n  investigations: {enabled: true}\n  identity: {enabled: true}\n")
 	cfg, err := config.Parse([]byte(yml.String()), "test.yml", config.Options{})
 	if err != nil {
 		t.Fatal(err)
@@ -110,7 +111,7 @@ func TestSlowTenantCannotStarveOthers(t *testing.T) {
 	go func() { s.RefreshNow(ctx); cycles <- struct{}{} }()
 	healthy := map[string]bool{}
 	deadline := time.After(60 * time.Second)
-	for len(healthy) < 10 {
+	for len(healthy) < len(config.CollectorNames) {
 		select {
 		case k := <-done:
 			if k.tenant != "healthy" {
@@ -118,7 +119,7 @@ func TestSlowTenantCannotStarveOthers(t *testing.T) {
 			}
 			healthy[k.collector] = true
 		case <-deadline:
-			t.Fatalf("the healthy tenant finished %d of 10 refreshes while the slow one hangs: it is starved", len(healthy))
+			t.Fatalf("the healthy tenant finished %d of %d refreshes while the slow one hangs: it is starved", len(healthy), len(config.CollectorNames))
 		}
 	}
 	if n := apiCalls(fakes["slow"]); n != 2 {

@@ -73,12 +73,12 @@ func NewHuntingQuery(api string, q config.HuntingQuery) (Collector, error) {
 		byLabel[l] = col
 		labelNames[i] = l
 	}
-	return &huntingQuery{
+	return withRetiredHuntingAdvice(&huntingQuery{ // retired.go
 		api:    api,
 		q:      q,
 		desc:   newDesc(name, sentence(q.Help), labelNames...),
 		labels: append([]string(nil), q.Labels...),
-	}, nil
+	}), nil
 }
 
 // sentence ends help with a full stop, so that the cached-metric note

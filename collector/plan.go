@@ -53,6 +53,8 @@ var estimatedCalls = map[string]map[string]map[defender.Family]int{
 	"indicators":     {"": {defender.FamilyMDE: 1}},
 	"investigations": {"": {defender.FamilyMDE: 1}},
 	huntingCollector: {"": {defender.FamilyHunting: 1}}, // per query
+	"secure_score":   {"": {defender.FamilyGraph: 1}},   // the newest snapshot
+	"identity":       {"": {defender.FamilyGraph: 2}},   // health issues, sensors
 }
 
 // estimateCalls is a job's cost before its first refresh.

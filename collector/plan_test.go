@@ -63,6 +63,7 @@ func TestPlanDefaultsFitEasily(t *testing.T) {
 		defender.FamilyMDE:       24 + 4 + 3 + 1 + 1 + 12,
 		defender.FamilyAVInfo:    1,
 		defender.FamilyIncidents: 24,
+		defender.FamilyGraph:     1, // secure_score 1/1h; identity is off
 	}
 	for f, want := range wantHour {
 		fp := familyOf(t, p, f)
@@ -73,8 +74,8 @@ func TestPlanDefaultsFitEasily(t *testing.T) {
 			t.Errorf("%s: problems with the defaults: %v", f, fp.problems)
 		}
 	}
-	if len(p.families) != 3 {
-		t.Errorf("families = %d, want 3 (no hunting without queries)", len(p.families))
+	if len(p.families) != 4 {
+		t.Errorf("families = %d, want 4 (no hunting without queries)", len(p.families))
 	}
 }
 

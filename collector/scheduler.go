@@ -661,6 +661,7 @@ func (s *Scheduler) collect(ch chan<- prometheus.Metric, snapshots bool) {
 		}
 	}
 	s.planner.collect(ch)
+	s.collectRetired(ch) // retired.go
 }
 
 func collectorRow(ch chan<- prometheus.Metric, tenant, collector string, success bool, d time.Duration, lastSuccess time.Time) {

@@ -19,6 +19,7 @@ type Collector struct {
 	Lookback   time.Duration   // alerts, machine_actions, incidents, investigations
 	StaleAfter []time.Duration // machines
 	PerMachine bool            // machines
+	PerControl bool            // secure_score
 	// API is the back end the collector reads: "graph", "mde" or (incidents) "xdr". Every
 	// collector with more than one back end has it set, to its default when the file is silent;
 	// it is "" for collectors with a single back end.
@@ -47,13 +48,17 @@ func CollectorAPIs(name string) []string {
 var CollectorNames = []string{
 	"alerts", "machines", "scores", "vulnerabilities", "recommendations",
 	"av_health", "machine_actions", "incidents", "indicators", "investigations",
+	"secure_score", "identity",
 }
 
 const day = 24 * time.Hour
 
 // The defaults follow how fast each kind of data changes and what it costs: alerts and incidents
 // move by the minute; scores and TVM data are recomputed by Defender a few times a day; indicators
-// and investigations are off because most tenants do not use them and each costs calls.
+// and investigations are off because most tenants do not use them and each costs calls. Microsoft
+// Secure Score is a daily snapshot, so an hourly refresh sees each new one within the hour; identity
+// (Defender for Identity sensor health) is off because it needs that product, and refreshes every
+// 15m, as machines do, since a sensor can fail at any time and costs two calls to look at.
 var collectorDefaults = map[string]Collector{
 	"alerts":          {Enabled: true, Interval: 5 * time.Minute, Lookback: 30 * day},
 	"machines":        {Enabled: true, Interval: 15 * time.Minute, StaleAfter: []time.Duration{day, 7 * day, 30 * day}},
@@ -65,6 +70,8 @@ var collectorDefaults = map[string]Collector{
 	"incidents":       {Enabled: true, Interval: 5 * time.Minute, Lookback: 30 * day},
 	"indicators":      {Enabled: false, Interval: time.Hour},
 	"investigations":  {Enabled: false, Interval: 15 * time.Minute, Lookback: 30 * day},
+	"secure_score":    {Enabled: true, Interval: time.Hour},
+	"identity":        {Enabled: false, Interval: 15 * time.Minute},
 }
 
 // DefaultCollector returns a collector's built-in settings, including its default interval. It
@@ -94,6 +101,9 @@ func collectorKeys(name string) []string {
 	}
 	if name == "machines" {
 		keys = append(keys, "stale_after", "per_machine")
+	}
+	if name == "secure_score" {
+		keys = append(keys, "per_control")
 	}
 	return keys
 }
@@ -151,6 +161,10 @@ func (d *decoder) collectors(n *yaml.Node, path string) map[string]Collector {
 			case "per_machine":
 				if v, ok := d.boolean(o.v, o.path); ok {
 					c.PerMachine = v
+				}
+			case "per_control":
+				if v, ok := d.boolean(o.v, o.path); ok {
+					c.PerControl = v
 				}
 			}
 		}

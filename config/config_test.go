@@ -159,6 +159,12 @@ func TestFullFile(t *testing.T) {
 	if c := cfg.Collectors["indicators"]; !c.Enabled {
 		t.Errorf("indicators = %+v", c)
 	}
+	if c := cfg.Collectors["secure_score"]; !c.PerControl || c.Interval != 2*time.Hour || c.API != "" {
+		t.Errorf("secure_score = %+v", c)
+	}
+	if c := cfg.Collectors["identity"]; !c.Enabled || c.PerControl {
+		t.Errorf("identity = %+v", c)
+	}
 	want := Hunting{API: "graph", Queries: []HuntingQuery{
 		{
 			Name: "devices_by_sensor_health", Help: "Devices by sensor health state.", Interval: 30 * time.Minute, Timespan: "P1D",
@@ -245,6 +251,7 @@ var badFiles = map[string]struct {
 	"bad-collector-api-elsewhere.yml":    {8, "collectors.indicators.api", "api applies only to alerts, machines, scores, vulnerabilities, recommendations, av_health, incidents"},
 	"bad-collector-unknown-name.yml":     {7, "collectors.alert", "unknown collector (known: alerts, machines,"},
 	"bad-collector-option-elsewhere.yml": {7, "collectors.scores.lookback", "lookback applies only to alerts, machine_actions, incidents, investigations"},
+	"bad-per-control-elsewhere.yml":      {8, "collectors.scores.per_control", "per_control applies only to secure_score"},
 	"bad-duration.yml":                   {7, "collectors.alerts.interval", "e.g. 30s, 5m, 1h, 7d"},
 	"bad-interval-zero.yml":              {7, "collectors.machines.interval", "must be greater than 0"},
 	"bad-stale-after-order.yml":          {8, "collectors.machines.stale_after[1]", "increasing order"},

@@ -76,7 +76,7 @@ func TestDefaultCollector(t *testing.T) {
 	if c := DefaultCollector("nope"); c.Interval != 0 || c.Enabled {
 		t.Errorf("unknown collector: %+v", c)
 	}
-	enabled := map[string]bool{"indicators": false, "investigations": false}
+	enabled := map[string]bool{"indicators": false, "investigations": false, "identity": false}
 	for _, name := range CollectorNames {
 		want, ok := enabled[name]
 		if !ok {

@@ -55,6 +55,7 @@ type collectorView struct {
 	Lookback   string   `yaml:"lookback,omitempty"`
 	StaleAfter []string `yaml:"stale_after,omitempty,flow"`
 	PerMachine *bool    `yaml:"per_machine,omitempty"`
+	PerControl *bool    `yaml:"per_control,omitempty"`
 }
 
 type huntingView struct {
@@ -174,6 +175,9 @@ func (c *Config) Redacted() (string, error) {
 		if name == "machines" {
 			v.StaleAfter = durations(col.StaleAfter)
 			v.PerMachine = &col.PerMachine
+		}
+		if name == "secure_score" {
+			v.PerControl = &col.PerControl
 		}
 		n, err := encodeNode(v)
 		if err != nil {

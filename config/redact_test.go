@@ -32,6 +32,8 @@ func TestRedacted(t *testing.T) {
 		"timespan: 2024-02-01T08:00:00Z/P30D",
 		"labels: []",
 		"refresh_interval: 20m",
+		"secure_score: {enabled: true, interval: 2h, per_control: true}",
+		"secure_score 2h, identity 15m",
 	} {
 		if !strings.Contains(out, want) {
 			t.Errorf("Redacted output lacks %q:\n%s", want, out)

@@ -129,7 +129,11 @@ func (c *Client) send(ctx context.Context, req *Request, u *url.URL) (*http.Resp
 			}
 
 		default: // 3xx (redirects are not followed), 4xx, a second 401
-			return nil, c.apiError(resp, cancel, method, endpoint)
+			apiErr := c.apiError(resp, cancel, method, endpoint)
+			if retiredAnswer(req.API, apiErr) {
+				return nil, &RetiredError{API: req.API, Err: apiErr}
+			}
+			return nil, apiErr
 		}
 	}
 }

@@ -83,6 +83,9 @@ func buildAPIs() map[string]*apiEntry {
 	}
 	entries = append(entries, postureAPIs()...)
 	entries = append(entries, huntingAPIs()...) // hunting.go
+	// The Graph-only APIs: api_secure_score.go, api_identity.go.
+	entries = append(entries, secureScoreAPI())
+	entries = append(entries, identityAPIs()...)
 	m := make(map[string]*apiEntry, len(entries))
 	for _, e := range entries {
 		m[strings.ToLower(e.spec.path)] = e // lookupAPI lower-cases the request path

@@ -91,7 +91,7 @@ var resourceRoles = map[apiAudience][]string{
 		"AdvancedQuery.Read.All",
 	},
 	audXDR:   {"Incident.Read.All", "AdvancedHunting.Read.All"},
-	audGraph: {"ThreatHunting.Read.All"},
+	audGraph: {"ThreatHunting.Read.All", "SecurityEvents.Read.All", "SecurityIdentitiesHealth.Read.All", "SecurityIdentitiesSensors.Read.All"},
 }
 
 // AllRoles is every application permission the fake knows; NewApp grants all

@@ -61,9 +61,16 @@ type Dataset struct {
 	Indicators          []Indicator
 	Investigations      []Investigation
 
+	// The Graph-only data (generate_graph_security.go): Secure Score
+	// snapshots, newest first, and Defender for Identity.
+	SecureScores         []SecureScore
+	IdentityHealthIssues []HealthIssue
+	IdentitySensors      []Sensor
+
 	// rng continues the seed's stream for drift and injected alerts.
 	rng          *rand.Rand
 	postureRNG   *rand.Rand // drift of the posture data, apart from rng
+	graphRNG     *rand.Rand // drift of the Graph-only data
 	nextIncident int64
 	lastIncident int64
 	nextInvestig int64
@@ -91,6 +98,7 @@ func Generate(seed int64, size Size, now time.Time) *Dataset {
 	d.Machines = generateMachines(rand.New(rand.NewPCG(uint64(seed), streamMachines)), size.Machines, d.Now)
 	d.Alerts = generateAlerts(d, rand.New(rand.NewPCG(uint64(seed), streamAlerts)), size.Alerts)
 	generatePosture(d, seed, size)
+	generateGraphSecurity(d, seed)
 	d.rng = rand.New(rand.NewPCG(uint64(seed), streamDrift))
 	d.postureRNG = rand.New(rand.NewPCG(uint64(seed), streamPostureDrift))
 	return d

@@ -108,4 +108,6 @@ func (d *Dataset) driftStep(now time.Time) {
 		}
 	}
 	d.driftPosture(now) // drift_posture.go, from its own stream
+	// generate_graph_security.go, from its own stream too.
+	d.driftGraphSecurity(now)
 }

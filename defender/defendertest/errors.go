@@ -58,6 +58,11 @@ func apiErrorCode(status int) string {
 	return http.StatusText(status)
 }
 
+// retiredAPIMessage is the fake's answer of a retired API (Fault.Retired).
+// Microsoft has not said how a retired endpoint answers; this says it the
+// way the retirement notice does.
+const retiredAPIMessage = "This API has been retired and no longer functions. Use the Microsoft Graph security API instead."
+
 func apiErrorMessage(status int) string {
 	switch status {
 	case http.StatusTooManyRequests:
@@ -66,6 +71,8 @@ func apiErrorMessage(status int) string {
 		return "Unauthorized (invalid or expired authorization header)."
 	case http.StatusForbidden:
 		return "Forbidden (valid token but insufficient permission for the action)."
+	case http.StatusGone:
+		return retiredAPIMessage
 	}
 	if status >= 500 {
 		return "An error occurred while processing the request; retry the operation."

@@ -46,6 +46,10 @@ type Fault struct {
 	// HugePage pads the first entity of the page with this many extra bytes
 	// inside a string value, to test the client's body size cap.
 	HugePage int
+	// Retired answers 410 Gone with a message saying that the API is
+	// retired, as the MDE and XDR APIs may once they stop on 2027-02-01
+	// (Microsoft 365 Message Center MC1220762); a Status set too wins.
+	Retired bool
 }
 
 type faultEntry struct {
@@ -111,10 +115,13 @@ func replaceAnswer(w http.ResponseWriter, r *http.Request, f Fault, writeStatus 
 		abortConnection(w)
 		return true
 	}
-	if f.Status == 0 && f.Body == "" {
+	status := f.Status
+	if f.Retired && status == 0 {
+		status = http.StatusGone
+	}
+	if status == 0 && f.Body == "" {
 		return false
 	}
-	status := f.Status
 	if status == 0 {
 		status = http.StatusOK
 	}

@@ -142,7 +142,11 @@ func listAPI[T any](spec apiSpec, fields filterFields[T], rows func(*Dataset) []
 func openCollection(r *http.Request, contextName string) []byte {
 	buf := make([]byte, 0, 64<<10)
 	buf = append(buf, `{"@odata.context":`...)
-	buf = appendString(buf, base(r)+"/api/$metadata#"+contextName)
+	metadata := "/api/$metadata#"
+	if strings.HasPrefix(strings.ToLower(r.URL.Path), "/v1.0/") {
+		metadata = "/v1.0/$metadata#" // Graph's
+	}
+	buf = appendString(buf, base(r)+metadata+contextName)
 	return append(buf, `,"value":[`...)
 }
 
