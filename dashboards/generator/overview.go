@@ -101,6 +101,7 @@ func overview() *board {
 			byName("Oldest unresolved", property("unit", "dateTimeFromNow")),
 		}).
 		SortBy(sortBy("Oldest unresolved", false)))
+	insertServiceSource(b, 35, t)
 
 	b.row("Machines")
 	add(b, 8, 8, donut("Machines by health status", "Sensor health of the machines as Defender reports it.", healthColors,
@@ -156,5 +157,7 @@ func overview() *board {
 	add(b, 8, 8, timeSeries("Isolated machines", "Machines whose latest isolation action is a successful Isolate.",
 		query(f(`max by (tenant) (defender_machines_isolated{%s})`)).LegendFormat("{{tenant}}")).
 		Thresholds(steps("green", step{"orange", 1})))
+
+	overviewSecureScore(b, t)
 	return b
 }

@@ -75,6 +75,7 @@ func tenant() *board {
 		columns{rename: [][2]string{{"classification", "Classification"}, {"determination", "Determination"}, {"Value", "Alerts"}}},
 		tableQuery("A", f(`sum by (classification, determination) (defender_alerts_classified{%s})`))).
 		SortBy(sortBy("Alerts", true)))
+	insertServiceSource(b, 48, t)
 	add(b, 12, 6, tableOf("Oldest unresolved alert by severity", "Creation time of the oldest alert that is not Resolved.",
 		columns{rename: [][2]string{{"severity", "Severity"}, {"Value", "Oldest unresolved"}}},
 		tableQuery("A", f(`min by (severity) (defender_alerts_oldest_unresolved_timestamp_seconds{%s}) * 1000`))).
@@ -191,5 +192,8 @@ func tenant() *board {
 	add(b, 8, 8, breakdown("Automated investigations by state",
 		"Automated investigations within the lookback window. Needs the investigations collector (off by default).", nil,
 		query(f(`sum by (state) (defender_investigations{%s})`)).LegendFormat("{{state}}").Instant()))
+
+	tenantSecureScore(b, t)
+	tenantIdentity(b, t)
 	return b
 }
