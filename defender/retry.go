@@ -25,117 +25,145 @@ import (
 // an *APIError.
 func (c *Client) send(ctx context.Context, req *Request, u *url.URL) (*http.Response, error) {
 	base := c.bases[req.API]
-	scope := c.scopes[req.API]
-	method, endpoint := req.method(), req.endpoint()
+	call := &callState{method: req.method(), endpoint: req.endpoint()}
 	if !sameOrigin(u, base) {
-		return nil, fmt.Errorf("%w: %s %s: %s is not %s", ErrForeignNextLink, method, endpoint, origin(u), origin(base))
+		return nil, fmt.Errorf("%w: %s %s: %s is not %s", ErrForeignNextLink, call.method, call.endpoint, origin(u), origin(base))
 	}
-
-	var (
-		rejected  string // a token answered with 401, to be replaced once
-		refreshed bool
-		retries   int // retries spent on 5xx, 429 and network errors
-	)
 	for attempt := 0; ; attempt++ {
-		if err := ctx.Err(); err != nil {
-			return nil, fmt.Errorf("%s %s: %w", method, endpoint, err)
-		}
-		if err := c.budgets.acquire(ctx, req.Family); err != nil {
-			return nil, fmt.Errorf("%s %s: %w", method, endpoint, err)
-		}
-		token, err := c.token(ctx, scope, rejected)
+		token, err := c.prepareAttempt(ctx, req, call, attempt)
 		if err != nil {
 			return nil, err
 		}
-		if attempt > 0 {
-			// Counted here, not at the top of the loop: a retry that ends
-			// before a request leaves (no budget, no token) was not one.
-			c.metrics.retry(c.tenant, req.API)
-		}
-		// Every request that leaves counts against Defender's limits, a
-		// retry as much as a first attempt.
-		countCall(ctx, req.Family)
 		resp, cancel, err := c.attempt(ctx, req, u, base, token)
 		if err != nil {
-			if ctx.Err() != nil {
-				return nil, fmt.Errorf("%s %s: %w", method, endpoint, ctx.Err())
-			}
-			err = fmt.Errorf("%s %s: %w", method, endpoint, transportError(err, c.timeout))
-			if retries >= c.maxRetries {
+			if err := c.afterTransportError(ctx, req, call, err); err != nil {
 				return nil, err
 			}
-			retries++
-			if werr := c.backoff(ctx, req, c.backoffDelay(retries), err); werr != nil {
-				return nil, werr
-			}
 			continue
 		}
-
-		status := resp.StatusCode
-		switch {
-		case status >= 200 && status < 300:
-			if err := checkJSON(resp); err != nil {
-				c.discard(resp, cancel)
-				return nil, fmt.Errorf("%s %s: %w", method, endpoint, err)
-			}
-			resp.Body = &cappedBody{body: resp.Body, limit: c.maxBody, endpoint: endpoint, cancel: cancel}
-			return resp, nil
-
-		case status == http.StatusUnauthorized && !refreshed:
-			// A cached token may have been revoked or have expired early:
-			// one fresh token, one more try.
-			apiErr := c.apiError(resp, cancel, method, endpoint)
-			level.Debug(c.logger).Log("msg", "401 from API, renewing the token", "endpoint", endpoint, "err", apiErr)
-			refreshed, rejected = true, token
-			continue
-
-		case status == http.StatusTooManyRequests:
-			c.metrics.throttle(c.tenant, req.API)
-			apiErr := c.apiError(resp, cancel, method, endpoint)
-			if req.Family == FamilyHunting && huntingQuotaSpent(apiErr) {
-				// A spent CPU quota outlasts any retry; RunHunting defers the family.
-				return nil, apiErr
-			}
-			if retries >= c.maxRetries {
-				return nil, apiErr
-			}
-			retries++
-			wait := apiErr.RetryAfter
-			if wait <= 0 {
-				wait = c.backoffDelay(retries)
-			}
-			if dl, ok := ctx.Deadline(); ok && c.now().Add(wait).After(dl) {
-				return nil, fmt.Errorf("%w; Retry-After %s does not fit before the deadline (%s left)",
-					apiErr, wait, dl.Sub(c.now()).Round(time.Second))
-			}
-			// Every caller of this family waits, not only this one.
-			c.budgets.pauseUntil(req.Family, c.now().Add(wait))
-			if werr := c.backoff(ctx, req, wait, apiErr); werr != nil {
-				return nil, werr
-			}
-
-		case status >= 500:
-			apiErr := c.apiError(resp, cancel, method, endpoint)
-			if retries >= c.maxRetries {
-				return nil, apiErr
-			}
-			retries++
-			wait := c.backoffDelay(retries)
-			if apiErr.RetryAfter > wait {
-				wait = apiErr.RetryAfter
-			}
-			if werr := c.backoff(ctx, req, wait, apiErr); werr != nil {
-				return nil, werr
-			}
-
-		default: // 3xx (redirects are not followed), 4xx, a second 401
-			apiErr := c.apiError(resp, cancel, method, endpoint)
-			if retiredAnswer(req.API, apiErr) {
-				return nil, &RetiredError{API: req.API, Err: apiErr}
-			}
-			return nil, apiErr
+		if resp, err := c.handleAnswer(ctx, req, call, resp, cancel, token); resp != nil || err != nil {
+			return resp, err
 		}
 	}
+}
+
+// callState is what one logical call remembers across its attempts.
+type callState struct {
+	method, endpoint string
+	rejected         string // a token answered with 401, to be replaced once
+	refreshed        bool   // the one token renewal after a 401 is spent
+	retries          int    // retries spent on 5xx, 429 and network errors
+}
+
+func (s *callState) fail(err error) error {
+	return fmt.Errorf("%s %s: %w", s.method, s.endpoint, err)
+}
+
+// prepareAttempt takes a budget slot and a token for the next attempt.
+func (c *Client) prepareAttempt(ctx context.Context, req *Request, call *callState, attempt int) (string, error) {
+	if err := ctx.Err(); err != nil {
+		return "", call.fail(err)
+	}
+	if err := c.budgets.acquire(ctx, req.Family); err != nil {
+		return "", call.fail(err)
+	}
+	token, err := c.token(ctx, c.scopes[req.API], call.rejected)
+	if err != nil {
+		return "", err
+	}
+	if attempt > 0 {
+		// Counted here, not at the top of the loop: a retry that ends
+		// before a request leaves (no budget, no token) was not one.
+		c.metrics.retry(c.tenant, req.API)
+	}
+	// Every request that leaves counts against Defender's limits, a
+	// retry as much as a first attempt.
+	countCall(ctx, req.Family)
+	return token, nil
+}
+
+// afterTransportError decides whether a call whose request got no answer
+// is tried again (nil, after the backoff) or fails.
+func (c *Client) afterTransportError(ctx context.Context, req *Request, call *callState, err error) error {
+	if ctx.Err() != nil {
+		return call.fail(ctx.Err())
+	}
+	err = call.fail(transportError(err, c.timeout))
+	if call.retries >= c.maxRetries {
+		return err
+	}
+	call.retries++
+	return c.backoff(ctx, req, c.backoffDelay(call.retries), err)
+}
+
+// handleAnswer reads an answer's status: a 2xx answer is returned, an
+// answer worth another attempt returns (nil, nil) once the wait for it is
+// over, and anything else is the call's error.
+func (c *Client) handleAnswer(ctx context.Context, req *Request, call *callState, resp *http.Response, cancel context.CancelFunc, token string) (*http.Response, error) {
+	status := resp.StatusCode
+	switch {
+	case status >= 200 && status < 300:
+		if err := checkJSON(resp); err != nil {
+			c.discard(resp, cancel)
+			return nil, call.fail(err)
+		}
+		resp.Body = &cappedBody{body: resp.Body, limit: c.maxBody, endpoint: call.endpoint, cancel: cancel}
+		return resp, nil
+
+	case status == http.StatusUnauthorized && !call.refreshed:
+		// A cached token may have been revoked or have expired early:
+		// one fresh token, one more try.
+		apiErr := c.apiError(resp, cancel, call.method, call.endpoint)
+		level.Debug(c.logger).Log("msg", "401 from API, renewing the token", "endpoint", call.endpoint, "err", apiErr)
+		call.refreshed, call.rejected = true, token
+		return nil, nil
+
+	case status == http.StatusTooManyRequests:
+		return nil, c.afterThrottle(ctx, req, call, c.apiError(resp, cancel, call.method, call.endpoint))
+
+	case status >= 500:
+		apiErr := c.apiError(resp, cancel, call.method, call.endpoint)
+		if call.retries >= c.maxRetries {
+			return nil, apiErr
+		}
+		call.retries++
+		wait := c.backoffDelay(call.retries)
+		if apiErr.RetryAfter > wait {
+			wait = apiErr.RetryAfter
+		}
+		return nil, c.backoff(ctx, req, wait, apiErr)
+
+	default: // 3xx (redirects are not followed), 4xx, a second 401
+		apiErr := c.apiError(resp, cancel, call.method, call.endpoint)
+		if retiredAnswer(req.API, apiErr) {
+			return nil, &RetiredError{API: req.API, Err: apiErr}
+		}
+		return nil, apiErr
+	}
+}
+
+// afterThrottle waits out a 429 (nil) or gives up on it.
+func (c *Client) afterThrottle(ctx context.Context, req *Request, call *callState, apiErr *APIError) error {
+	c.metrics.throttle(c.tenant, req.API)
+	if req.Family == FamilyHunting && huntingQuotaSpent(apiErr) {
+		// A spent CPU quota outlasts any retry; RunHunting defers the family.
+		return apiErr
+	}
+	if call.retries >= c.maxRetries {
+		return apiErr
+	}
+	call.retries++
+	wait := apiErr.RetryAfter
+	if wait <= 0 {
+		wait = c.backoffDelay(call.retries)
+	}
+	if dl, ok := ctx.Deadline(); ok && c.now().Add(wait).After(dl) {
+		return fmt.Errorf("%w; Retry-After %s does not fit before the deadline (%s left)",
+			apiErr, wait, dl.Sub(c.now()).Round(time.Second))
+	}
+	// Every caller of this family waits, not only this one.
+	c.budgets.pauseUntil(req.Family, c.now().Add(wait))
+	return c.backoff(ctx, req, wait, apiErr)
 }
 
 // token gets a token under the request timeout: a hanging authority must
