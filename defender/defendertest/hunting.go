@@ -150,14 +150,15 @@ func withinWindow(t *kTable, from, to time.Time) *kTable {
 	if i < 0 {
 		return t
 	}
-	out := &kTable{cols: t.cols}
-	for _, row := range t.rows {
-		ts, _ := row[i].(time.Time)
-		if !ts.Before(from) && !ts.After(to) {
-			out.rows = append(out.rows, row)
-		}
-	}
-	return out
+	return streamed(t.cols, func(yield func([]any) bool) {
+		t.each(func(row []any) bool {
+			ts, _ := row[i].(time.Time)
+			if ts.Before(from) || ts.After(to) {
+				return true
+			}
+			return yield(row)
+		})
+	})
 }
 
 func appendHuntingAnswer(b []byte, r *http.Request, d huntingDialect, t *kTable) []byte {
