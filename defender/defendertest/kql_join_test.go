@@ -125,10 +125,10 @@ func TestKQLArgMaxListedColumns(t *testing.T) {
 		}
 	}
 	for q, want := range map[string]string{
-		`DeviceInfo | summarize arg_max(Timestamp) by DeviceId`:                     "arg_max(Col, *) and arg_max(Col, Col, ...)",
-		`DeviceInfo | summarize arg_max(Timestamp, Nope) by DeviceId`:               "Failed to resolve scalar expression named 'Nope'",
-		`DeviceInfo | join (DeviceInfo) on DeviceId`:                                "needs kind=inner or kind=leftouter",
-		`DeviceInfo | join kind=fullouter (DeviceInfo) on DeviceId`:                 "kind 'fullouter'",
+		`DeviceInfo | summarize arg_max(Timestamp) by DeviceId`:                      "arg_max(Col, *) and arg_max(Col, Col, ...)",
+		`DeviceInfo | summarize arg_max(Timestamp, Nope) by DeviceId`:                "Failed to resolve scalar expression named 'Nope'",
+		`DeviceInfo | join (DeviceInfo) on DeviceId`:                                 "needs kind=inner or kind=leftouter",
+		`DeviceInfo | join kind=fullouter (DeviceInfo) on DeviceId`:                  "kind 'fullouter'",
 		`DeviceInfo | join kind=inner (DeviceInfo | project X = OSBuild) on OSBuild`: "Failed to resolve scalar expression named 'OSBuild'",
 	} {
 		if _, err := runOn(t, d, q); err == nil || !strings.Contains(err.Error(), want) {
