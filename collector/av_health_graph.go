@@ -18,7 +18,9 @@ var avHealthQuery = mustBuiltin("av_health", "av_health", 4,
 
 type avHealthGraphCollector struct{}
 
-func newAVHealthGraphCollector(config.Collector) (Collector, error) { return avHealthGraphCollector{}, nil }
+func newAVHealthGraphCollector(config.Collector) (Collector, error) {
+	return avHealthGraphCollector{}, nil
+}
 
 func (avHealthGraphCollector) Refresh(ctx context.Context, t *Target) ([]prometheus.Metric, error) {
 	machines := newCounter(avMachinesDesc)
