@@ -28,6 +28,8 @@ const huntingRetention = 30 * 24 * time.Hour
 
 type huntingDialect int
 
+var huntingPaths = map[huntingDialect]string{dialectGraph: HuntingGraphPath, dialectMDE: HuntingMDEPath, dialectXDR: HuntingXDRPath}
+
 const (
 	dialectGraph huntingDialect = iota
 	dialectMDE
@@ -120,6 +122,7 @@ func (t *Tenant) serveHunting(w http.ResponseWriter, r *http.Request, f Fault, d
 	if d == dialectGraph {
 		contentType = odataContentType
 	}
+	t.calls.addBytes(huntingPaths[d], len(buf))
 	writeDistorted(w, http.StatusOK, contentType, buf, f)
 }
 
