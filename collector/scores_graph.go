@@ -29,8 +29,8 @@ func (c scoresGraphCollector) Refresh(_ context.Context, t *Target) ([]prometheu
 		if logger == nil {
 			logger = log.NewNopLogger()
 		}
-		level.Warn(logger).Log("msg", "scores with api: graph exports nothing: no advanced hunting table holds the exposure score or the secure score for devices; keep api: mde while that API answers (until 2027-02-01), then disable the collector",
-			"tenant", t.Tenant, "collector", "scores")
+		// The scheduler's logger already names the tenant and collector.
+		level.Warn(logger).Log("msg", "scores with api: graph exports nothing: no advanced hunting table holds the exposure score or the secure score for devices; keep api: mde while that API answers (until 2027-02-01), then disable the collector")
 	})
 	return nil, nil
 }

@@ -29,11 +29,12 @@ func devicePool(d *Dataset) []int {
 	return pool
 }
 
-// spread calls fn with k distinct machines, chosen for the entity id: a
+// spread calls fn with k distinct machines (indexes into d.Machines),
+// chosen for the entity id: a
 // start and a stride coprime with the pool's size walk the pool without
 // repeating, so the choice is the same on every query and costs no memory.
 // fn returning false stops the walk.
-func spread(d *Dataset, pool []int, id string, k int64, fn func(m *Machine, j int64) bool) bool {
+func spread(d *Dataset, pool []int, id string, k int64, fn func(i int, j int64) bool) bool {
 	if k > int64(len(pool)) {
 		pool = make([]int, len(d.Machines))
 		for i := range pool {
@@ -57,7 +58,7 @@ func spread(d *Dataset, pool []int, id string, k int64, fn func(m *Machine, j in
 		}
 	}
 	for j := int64(0); j < k; j++ {
-		if !fn(&d.Machines[pool[(start+j*stride)%n]], j) {
+		if !fn(pool[(start+j*stride)%n], j) {
 			return false
 		}
 	}
@@ -126,27 +127,37 @@ var softwareVulnerabilitiesColumns = []kColumn{
 func softwareVulnerabilitiesTable(d *Dataset) *kTable {
 	pool := devicePool(d)
 	return streamed(softwareVulnerabilitiesColumns, func(yield func([]any) bool) {
+		// A tenant's tens of millions of cells are a few thousand distinct
+		// values: each is turned into an interface value once per query,
+		// not once per cell.
+		devices := make([][7]any, len(d.Machines))
+		for i := range d.Machines {
+			m := &d.Machines[i]
+			vendor, name := osSoftware(m)
+			devices[i] = [7]any{m.ID, m.ComputerDNSName, m.OSPlatform, m.Version, m.OSArchitecture, vendor, name}
+		}
 		row := make([]any, len(softwareVulnerabilitiesColumns))
 		for i := range d.Vulnerabilities {
 			v := &d.Vulnerabilities[i]
 			sw := cveSoftware[v.product%len(cveSoftware)]
-			update, updateID := "", ""
+			var update, updateID any = "", ""
 			if sw.os {
 				update, updateID = "Cumulative security update", "KB50"+strconv.Itoa(40000+i%9000)
 			}
-			ok := spread(d, pool, v.ID, v.ExposedMachines, func(m *Machine, j int64) bool {
-				vendor, name, version := sw.vendor, sw.name, sw.version
+			var vendor, name, version, older, id, severity any = sw.vendor, sw.name, sw.version, sw.version + ".old", v.ID, v.Severity
+			ok := spread(d, pool, v.ID, v.ExposedMachines, func(m int, j int64) bool {
+				dev := &devices[m]
+				copy(row, dev[:5])
+				row[5], row[6], row[7] = vendor, name, version
 				if sw.os {
-					vendor, name = osSoftware(m)
-					version = m.Version
+					row[5], row[6], row[7] = dev[5], dev[6], dev[3]
 				}
-				copy(row, []any{m.ID, m.ComputerDNSName, m.OSPlatform, m.Version, m.OSArchitecture,
-					vendor, name, version, v.ID, v.Severity, update, updateID})
+				row[8], row[9], row[10], row[11] = id, severity, update, updateID
 				if !yield(row) {
 					return false
 				}
 				if j%7 == 3 && !sw.os {
-					row[7] = version + ".old"
+					row[7] = older
 					return yield(row)
 				}
 				return true
@@ -196,6 +207,12 @@ var configurationCategories = map[string]string{"SecurityControls": "Security co
 func configurationAssessmentTable(d *Dataset) *kTable {
 	pool := devicePool(d)
 	return streamed(configurationAssessmentColumns, func(yield func([]any) bool) {
+		devices := make([][3]any, len(d.Machines)) // interface values made once per query
+		for i := range d.Machines {
+			m := &d.Machines[i]
+			devices[i] = [3]any{m.ID, m.ComputerDNSName, m.OSPlatform}
+		}
+		var now, applicable, userImpact any = d.Now, true, false
 		row := make([]any, len(configurationAssessmentColumns))
 		for i := range d.Recommendations {
 			x := &d.Recommendations[i]
@@ -206,9 +223,11 @@ func configurationAssessmentTable(d *Dataset) *kTable {
 			if c, ok := configurationCategories[category]; ok {
 				category = c
 			}
-			ok := spread(d, pool, x.ID, x.TotalMachineCount, func(m *Machine, j int64) bool {
-				copy(row, []any{m.ID, m.ComputerDNSName, m.OSPlatform, d.Now, x.ID, category, x.SubCategory,
-					x.ConfigScoreImpact, true, j >= x.ExposedMachinesCount, false})
+			var id, cat, sub, impact any = x.ID, category, x.SubCategory, x.ConfigScoreImpact
+			ok := spread(d, pool, x.ID, x.TotalMachineCount, func(m int, j int64) bool {
+				copy(row, devices[m][:])
+				row[3], row[4], row[5], row[6], row[7] = now, id, cat, sub, impact
+				row[8], row[9], row[10] = applicable, j >= x.ExposedMachinesCount, userImpact
 				return yield(row)
 			})
 			if !ok {
