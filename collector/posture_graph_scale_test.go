@@ -57,7 +57,7 @@ func TestGraphPostureCostDoesNotGrowWithTheFleet(t *testing.T) {
 // runHuntingQuery calls, the answer's bytes and the series exported; the
 // time and allocations are mostly the fake tenant evaluating the query.
 func BenchmarkGraphPosture500k(b *testing.B) {
-	tenant, target := fakeTenant(b, defendertest.Size{Machines: 500000, Alerts: 1, Vulnerabilities: 40, Recommendations: 24})
+	tenant, target := fakeTenant(b, defendertest.Size{Machines: 500000, Alerts: 1, Vulnerabilities: 40, Recommendations: 8})
 	target.Logger = log.NewNopLogger()
 	for _, name := range graphPostureCollectors {
 		b.Run(name, func(b *testing.B) {

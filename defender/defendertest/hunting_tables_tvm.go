@@ -203,7 +203,9 @@ var configurationCategories = map[string]string{"SecurityControls": "Security co
 
 // configurationAssessmentTable holds, for every configuration
 // recommendation (scid-*), an assessment on each of its totalMachineCount
-// machines, the first exposedMachinesCount of them not compliant.
+// machines, the first exposedMachinesCount of them not compliant; one in
+// five of the compliant machines also has an older assessment that failed,
+// so counting the exposed machines needs each device's latest assessment.
 func configurationAssessmentTable(d *Dataset) *kTable {
 	pool := devicePool(d)
 	return streamed(configurationAssessmentColumns, func(yield func([]any) bool) {
@@ -212,7 +214,7 @@ func configurationAssessmentTable(d *Dataset) *kTable {
 			m := &d.Machines[i]
 			devices[i] = [3]any{m.ID, m.ComputerDNSName, m.OSPlatform}
 		}
-		var now, applicable, userImpact any = d.Now, true, false
+		var now, weekAgo, applicable, userImpact any = d.Now, d.Now.Add(-7 * 24 * time.Hour), true, false
 		row := make([]any, len(configurationAssessmentColumns))
 		for i := range d.Recommendations {
 			x := &d.Recommendations[i]
@@ -226,8 +228,17 @@ func configurationAssessmentTable(d *Dataset) *kTable {
 			var id, cat, sub, impact any = x.ID, category, x.SubCategory, x.ConfigScoreImpact
 			ok := spread(d, pool, x.ID, x.TotalMachineCount, func(m int, j int64) bool {
 				copy(row, devices[m][:])
-				row[3], row[4], row[5], row[6], row[7] = now, id, cat, sub, impact
-				row[8], row[9], row[10] = applicable, j >= x.ExposedMachinesCount, userImpact
+				row[4], row[5], row[6], row[7] = id, cat, sub, impact
+				row[8], row[10] = applicable, userImpact
+				compliant := j >= x.ExposedMachinesCount
+				if compliant && j%5 == 0 {
+					// Fixed since: a week ago it failed.
+					row[3], row[9] = weekAgo, false
+					if !yield(row) {
+						return false
+					}
+				}
+				row[3], row[9] = now, compliant
 				return yield(row)
 			})
 			if !ok {

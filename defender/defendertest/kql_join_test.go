@@ -98,13 +98,19 @@ func TestKQLBoolComparesWithOneAndZero(t *testing.T) {
 			want += x.ExposedMachinesCount
 		}
 	}
-	res := mustRun(t, d, `DeviceTvmSecureConfigurationAssessment | where IsApplicable == 1 and IsCompliant == 0 | count`)
+	latest := `DeviceTvmSecureConfigurationAssessment | summarize arg_max(Timestamp, IsApplicable, IsCompliant) by DeviceId, ConfigurationId`
+	res := mustRun(t, d, latest+` | where IsApplicable == 1 and IsCompliant == 0 | count`)
 	if got := res.rows[0][0].(int64); got != want || want == 0 {
-		t.Errorf("non-compliant assessments %d, want the recommendations' exposed machines %d", got, want)
+		t.Errorf("non-compliant latest assessments %d, want the recommendations' exposed machines %d", got, want)
 	}
-	res = mustRun(t, d, `DeviceTvmSecureConfigurationAssessment | where IsCompliant != 1 | count`)
+	res = mustRun(t, d, latest+` | where IsCompliant != 1 | count`)
 	if got := res.rows[0][0].(int64); got != want {
 		t.Errorf("IsCompliant != 1: %d, want %d", got, want)
+	}
+	// Older assessments that failed make the count without arg_max larger.
+	res = mustRun(t, d, `DeviceTvmSecureConfigurationAssessment | where IsApplicable == 1 and IsCompliant == 0 | count`)
+	if got := res.rows[0][0].(int64); got <= want {
+		t.Errorf("every assessment: %d failing, want more than the latest ones (%d)", got, want)
 	}
 }
 
