@@ -1,8 +1,12 @@
 package collector
 
 import (
+	"bytes"
 	"context"
+	"strings"
 	"testing"
+
+	"github.com/go-kit/log"
 
 	"github.com/defender-exporter/defender_exporter/config"
 	"github.com/defender-exporter/defender_exporter/defender"
@@ -61,5 +65,22 @@ func TestGraphPostureCalls(t *testing.T) {
 		if got := tenant.Calls(defendertest.HuntingMDEPath) + tenant.Calls("/api/machines") + tenant.Calls("/api/deviceavinfo"); got != 0 {
 			t.Errorf("%s: %d calls to the MDE API, want none", name, got)
 		}
+	}
+}
+
+// TestScoresGraphSaysWhyItIsEmpty: scores on the graph back end has nothing
+// to export and says so once, not at every refresh.
+func TestScoresGraphSaysWhyItIsEmpty(t *testing.T) {
+	_, target := fakeTenant(t, postureSize)
+	var buf bytes.Buffer
+	target.Logger = log.NewLogfmtLogger(&buf)
+	c := graphCollector(t, "scores")
+	for range 3 {
+		if ms := refresh(t, c, target); len(ms) != 0 {
+			t.Fatalf("%d series", len(ms))
+		}
+	}
+	if n := strings.Count(buf.String(), "level=warn"); n != 1 || !strings.Contains(buf.String(), "no advanced hunting table holds the exposure score") {
+		t.Errorf("%d warnings:\n%s", n, buf.String())
 	}
 }
