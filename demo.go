@@ -5,12 +5,14 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"time"
 
 	"github.com/go-kit/log"
 	"github.com/go-kit/log/level"
 
+	"github.com/defender-exporter/defender_exporter/collector"
 	"github.com/defender-exporter/defender_exporter/defender/defendertest"
 )
 
@@ -25,13 +27,16 @@ type demoEnv struct {
 }
 
 // demoTenants are two organisations of different sizes, to show the
-// tenant label doing its job.
+// tenant label doing its job. Their CVE catalogues are sized so that, with
+// --demo.api=graph, the fake tenant evaluates the vulnerabilities query
+// (every exposed device of every CVE, about a million rows for contoso) in
+// about a second.
 var demoTenants = []struct {
 	name string
 	seed int64
 	size defendertest.Size
 }{
-	{"contoso", 1, defendertest.Size{Machines: 3200, Alerts: 450, Vulnerabilities: 12000, Recommendations: 320,
+	{"contoso", 1, defendertest.Size{Machines: 3200, Alerts: 450, Vulnerabilities: 4000, Recommendations: 320,
 		MachineActions: 900, Incidents: 260, Indicators: 150, Investigations: 400}},
 	{"fabrikam", 2, defendertest.Size{Machines: 850, Alerts: 140, Vulnerabilities: 5000, Recommendations: 210,
 		MachineActions: 240, Incidents: 80, Indicators: 40, Investigations: 120}},
@@ -79,7 +84,27 @@ hunting:
       value: count_
 `
 
-func startDemo(logger log.Logger) (*demoEnv, error) {
+// demoCollectorsFor is demoCollectors with api set on every collector that
+// this build implements on that back end ("mde" changes nothing: it is the
+// default), so --demo.api=graph shows what a tenant moved to Microsoft
+// Graph exports.
+func demoCollectorsFor(api string) string {
+	if api == "" || api == "mde" {
+		return demoCollectors
+	}
+	var b strings.Builder
+	for _, line := range strings.SplitAfter(demoCollectors, "\n") {
+		name, rest, ok := strings.Cut(strings.TrimSpace(line), ":")
+		if ok && strings.HasPrefix(line, "  ") && !strings.HasPrefix(line, "   ") && slices.Contains(collector.Backends(name), api) {
+			rest = strings.TrimSpace(rest)
+			line = "  " + name + ": {api: " + api + ", " + strings.TrimPrefix(rest, "{") + "\n"
+		}
+		b.WriteString(line)
+	}
+	return b.String()
+}
+
+func startDemo(logger log.Logger, api string) (*demoEnv, error) {
 	dir, err := os.MkdirTemp("", "defender-exporter-demo-")
 	if err != nil {
 		return nil, err
@@ -122,7 +147,7 @@ func startDemo(logger log.Logger) (*demoEnv, error) {
     tls: {ca_file: %s}
 `, spec.name, t.TenantID(), app.ClientID, credKey, credFile, u, u, u, u, caFile)
 	}
-	cfg.WriteString(demoCollectors)
+	cfg.WriteString(demoCollectorsFor(api))
 	d.configFile = filepath.Join(dir, "demo.yml")
 	if err := os.WriteFile(d.configFile, []byte(cfg.String()), 0o600); err != nil {
 		d.Close()

@@ -52,6 +52,7 @@ type flags struct {
 	logFormat            string
 	demo                 bool
 	demoBurst            time.Duration
+	demoAPI              string
 	shutdownTimeout      time.Duration
 	refreshConcurrency   int
 	tenantConcurrency    int
@@ -87,6 +88,7 @@ func parseFlags(args []string, stdout, stderr io.Writer) (*flags, error) {
 	app.Flag("demo", "Serve embedded fake Defender tenants and export them: a look at the metrics without an Entra app.").BoolVar(&f.demo)
 	app.Flag("demo.alert-burst-after", "With --demo: after this long, the contoso tenant raises a burst of new High-severity alerts (for trying the alerting rules end to end). 0 = never.").
 		Default("0s").DurationVar(&f.demoBurst)
+	app.Flag("demo.api", "With --demo: the back end of every collector that has several: mde, or graph (Microsoft Graph; device posture through advanced hunting).").Default("mde").EnumVar(&f.demoAPI, "mde", "graph")
 	app.Flag("refresh.concurrency", "Maximum number of background refreshes running at once, all tenants together.").
 		Default("8").IntVar(&f.refreshConcurrency)
 	app.Flag("refresh.tenant-concurrency", "Maximum number of background refreshes of one tenant running at once, so that a slow tenant cannot hold every slot.").
@@ -185,7 +187,7 @@ func run(args []string, stdout, stderr io.Writer) int {
 	configFile := f.configFile
 	loadOpts := config.Options{}
 	if f.demo {
-		demo, err := startDemo(logger)
+		demo, err := startDemo(logger, f.demoAPI)
 		if err != nil {
 			level.Error(logger).Log("msg", "cannot start the demo tenants", "err", err)
 			return 1

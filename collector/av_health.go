@@ -11,7 +11,7 @@ import (
 	"github.com/defender-exporter/defender_exporter/defender"
 )
 
-func init() { register("av_health", newAVHealthCollector, "mde") }
+func init() { register("av_health", newAVHealthCollector, "mde", "graph") }
 
 var (
 	avMachinesDesc = newDesc("av_machines",
@@ -26,7 +26,10 @@ type avHealthCollector struct {
 	pageSize int // avInfoMaxPage; tests lower it to page a small tenant
 }
 
-func newAVHealthCollector(config.Collector) (Collector, error) {
+func newAVHealthCollector(cfg config.Collector) (Collector, error) {
+	if cfg.API == "graph" {
+		return newAVHealthGraphCollector(cfg)
+	}
 	return &avHealthCollector{pageSize: avInfoMaxPage}, nil
 }
 

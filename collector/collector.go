@@ -73,6 +73,10 @@ func Names() []string {
 	return names
 }
 
+// Backends lists the back ends this build implements for a collector
+// ("mde", "graph", ...); nil for a collector with a single back end.
+func Backends(name string) []string { return slices.Clone(backends[name]) }
+
 // New builds the named collector.
 func New(cfg config.Collector) (Collector, error) {
 	f, ok := factories[cfg.Name]

@@ -12,7 +12,7 @@ import (
 	"github.com/defender-exporter/defender_exporter/defender"
 )
 
-func init() { register("machines", newMachinesCollector, "mde") }
+func init() { register("machines", newMachinesCollector, "mde", "graph") }
 
 var (
 	machinesDesc = newDesc("machines",
@@ -38,6 +38,9 @@ type machinesCollector struct {
 }
 
 func newMachinesCollector(cfg config.Collector) (Collector, error) {
+	if cfg.API == "graph" {
+		return newMachinesGraphCollector(cfg)
+	}
 	c := &machinesCollector{staleAfter: cfg.StaleAfter, perMachine: cfg.PerMachine}
 	for _, d := range cfg.StaleAfter {
 		if d <= 0 {

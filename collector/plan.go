@@ -41,11 +41,14 @@ var estimatedCalls = map[string]map[string]map[defender.Family]int{
 	"alerts": {
 		"mde": {defender.FamilyMDE: 2}, // created within the lookback + older unresolved
 	},
-	"machines":        {"mde": {defender.FamilyMDE: 1}},
-	"scores":          {"mde": {defender.FamilyMDE: 3}}, // exposure, by device group, configuration
-	"vulnerabilities": {"mde": {defender.FamilyMDE: 1}},
-	"recommendations": {"mde": {defender.FamilyMDE: 1}},
-	"av_health":       {"mde": {defender.FamilyAVInfo: 1}},
+	// On the graph back end, posture collectors run built-in hunting
+	// queries (builtin_queries.go), one call each, from the hunting family
+	// the user's queries share; scores has none to run.
+	"machines":        {"mde": {defender.FamilyMDE: 1}, "graph": {defender.FamilyHunting: 1}},
+	"scores":          {"mde": {defender.FamilyMDE: 3}, "graph": {}}, // exposure, by device group, configuration
+	"vulnerabilities": {"mde": {defender.FamilyMDE: 1}, "graph": {defender.FamilyHunting: 1}},
+	"recommendations": {"mde": {defender.FamilyMDE: 1}, "graph": {defender.FamilyHunting: 1}},
+	"av_health":       {"mde": {defender.FamilyAVInfo: 1}, "graph": {defender.FamilyHunting: 1}},
 	"machine_actions": {"": {defender.FamilyMDE: 1}},
 	"incidents": {
 		"xdr": {defender.FamilyIncidents: 2}, // as alerts

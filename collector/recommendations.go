@@ -10,7 +10,7 @@ import (
 	"github.com/defender-exporter/defender_exporter/defender"
 )
 
-func init() { register("recommendations", newRecommendationsCollector, "mde") }
+func init() { register("recommendations", newRecommendationsCollector, "mde", "graph") }
 
 var (
 	recommendationsDesc = newDesc("recommendations",
@@ -23,7 +23,10 @@ var (
 
 type recommendationsCollector struct{}
 
-func newRecommendationsCollector(config.Collector) (Collector, error) {
+func newRecommendationsCollector(cfg config.Collector) (Collector, error) {
+	if cfg.API == "graph" {
+		return newRecommendationsGraphCollector(cfg)
+	}
 	return recommendationsCollector{}, nil
 }
 

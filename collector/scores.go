@@ -11,7 +11,7 @@ import (
 	"github.com/defender-exporter/defender_exporter/defender"
 )
 
-func init() { register("scores", newScoresCollector, "mde") }
+func init() { register("scores", newScoresCollector, "mde", "graph") }
 
 var (
 	exposureScoreDesc = newDesc("exposure_score",
@@ -25,7 +25,12 @@ var (
 
 type scoresCollector struct{}
 
-func newScoresCollector(config.Collector) (Collector, error) { return scoresCollector{}, nil }
+func newScoresCollector(cfg config.Collector) (Collector, error) {
+	if cfg.API == "graph" {
+		return newScoresGraphCollector(cfg)
+	}
+	return scoresCollector{}, nil
+}
 
 // errNoScore flags an answer without a score: Get decodes whatever object
 // arrives, so a wrapper such as {"value":[...]} would otherwise read as 0.

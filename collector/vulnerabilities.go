@@ -10,7 +10,7 @@ import (
 	"github.com/defender-exporter/defender_exporter/defender"
 )
 
-func init() { register("vulnerabilities", newVulnerabilitiesCollector, "mde") }
+func init() { register("vulnerabilities", newVulnerabilitiesCollector, "mde", "graph") }
 
 var (
 	vulnerabilitiesDesc = newDesc("vulnerabilities",
@@ -23,7 +23,10 @@ var (
 
 type vulnerabilitiesCollector struct{}
 
-func newVulnerabilitiesCollector(config.Collector) (Collector, error) {
+func newVulnerabilitiesCollector(cfg config.Collector) (Collector, error) {
+	if cfg.API == "graph" {
+		return newVulnerabilitiesGraphCollector(cfg)
+	}
 	return vulnerabilitiesCollector{}, nil
 }
 

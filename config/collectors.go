@@ -168,6 +168,7 @@ func (d *decoder) collectors(n *yaml.Node, path string) map[string]Collector {
 				}
 			}
 		}
+		d.graphOnlyAggregates(c, opts)
 		out[p.key] = c
 	}
 	return out
@@ -218,4 +219,22 @@ func (d *decoder) staleAfter(n *yaml.Node, path string) ([]time.Duration, bool) 
 		out = append(out, v)
 	}
 	return out, true
+}
+
+// graphOnlyAggregates refuses the machines options the graph back end cannot honour: it counts
+// devices on the server (one answer row per label combination), so it has no per-machine series,
+// and the hunting tables keep 30 days, so the stale-machine thresholds would count nothing past
+// them. Saying so beats exporting nothing for an option that was written down.
+func (d *decoder) graphOnlyAggregates(c Collector, opts []pair) {
+	if c.API != "graph" {
+		return
+	}
+	for _, o := range opts {
+		switch {
+		case o.key == "per_machine" && c.PerMachine:
+			d.errf(o.k, o.path, "per_machine needs api: mde: the graph back end counts devices in advanced hunting and never lists them")
+		case o.key == "stale_after":
+			d.errf(o.k, o.path, "stale_after needs api: mde: the advanced hunting tables the graph back end reads keep 30 days, so defender_machines_stale is not exported; remove stale_after")
+		}
+	}
 }

@@ -145,7 +145,7 @@ func TestFullFile(t *testing.T) {
 	if !m.PerMachine || !reflect.DeepEqual(m.StaleAfter, []time.Duration{24 * time.Hour, 168 * time.Hour, 720 * time.Hour}) || m.Interval != 15*time.Minute {
 		t.Errorf("machines = %+v", m)
 	}
-	for name, api := range map[string]string{"alerts": "mde", "incidents": "xdr", "machines": "graph", "scores": "mde", "indicators": ""} {
+	for name, api := range map[string]string{"alerts": "mde", "incidents": "xdr", "machines": "mde", "vulnerabilities": "graph", "scores": "mde", "indicators": ""} {
 		if c := cfg.Collectors[name]; c.API != api {
 			t.Errorf("%s: api %q, want %q", name, c.API, api)
 		}
@@ -248,6 +248,8 @@ var badFiles = map[string]struct {
 	"bad-unknown-top-key.yml":            {1, "tenant", "did you mean tenants?"},
 	"bad-collector-unknown-key.yml":      {8, "collectors.alerts.intervall", "unknown key (known: enabled, interval, api, lookback); did you mean interval?"},
 	"bad-collector-api.yml":              {10, "collectors.incidents.api", "\"mde\" is not one of the choices: use xdr or graph"},
+	"bad-machines-graph-per-machine.yml": {9, "collectors.machines.per_machine", "per_machine needs api: mde"},
+	"bad-machines-graph-stale-after.yml": {7, "collectors.machines.stale_after", "stale_after needs api: mde"},
 	"bad-collector-api-elsewhere.yml":    {8, "collectors.indicators.api", "api applies only to alerts, machines, scores, vulnerabilities, recommendations, av_health, incidents"},
 	"bad-collector-unknown-name.yml":     {7, "collectors.alert", "unknown collector (known: alerts, machines,"},
 	"bad-collector-option-elsewhere.yml": {7, "collectors.scores.lookback", "lookback applies only to alerts, machine_actions, incidents, investigations"},

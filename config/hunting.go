@@ -109,7 +109,6 @@ func (d *decoder) hunting(n *yaml.Node, path string, at pos) Hunting {
 			h.Queries = append(h.Queries, q)
 		}
 	}
-	d.huntingBudget(h.Queries, at)
 	return h
 }
 
@@ -239,25 +238,46 @@ func (d *decoder) labels(n *yaml.Node, path string, cols map[string]bool) []stri
 	return out
 }
 
-// huntingBudget checks that the queries fit Defender's hunting quota, which every tenant spends on
-// every query. Exceeding it would not fail loudly: queries would get 429s at random and their
-// metrics would go stale one by one.
-func (d *decoder) huntingBudget(qs []HuntingQuery, at pos) {
+// huntingBudget checks that the hunting queries fit Defender's hunting quota, which every tenant
+// spends on every query of the hunting: section and on the built-in queries of the collectors
+// set to api: graph. Exceeding it would not fail loudly: queries would get 429s at random and their
+// metrics would go stale one by one. Collector intervals can differ per tenant (refresh_interval),
+// so each tenant is checked; at is the hunting: section, or collectors: when there is none.
+func (d *decoder) huntingBudget(cfg *Config, at pos) {
 	perHour, perMinute := 0, 0
-	for _, q := range qs {
+	for _, q := range cfg.Hunting.Queries {
 		if q.Interval <= 0 {
 			continue
 		}
 		perHour += int((time.Hour + q.Interval - 1) / q.Interval)
 		perMinute++ // an interval of 1m or more runs at most once in any minute
 	}
-	if perHour > huntingCallsPerHour {
-		d.errAt(at, nil, "queries need %s calls/hour per tenant, %s more than Defender's %s/hour: raise some intervals",
-			thousands(perHour), thousands(perHour-huntingCallsPerHour), thousands(huntingCallsPerHour))
+	tenants := cfg.Tenants
+	if len(tenants) == 0 {
+		tenants = []Tenant{{}} // broken tenants: check the file's own intervals
 	}
-	if perMinute > huntingCallsPerMinute {
-		d.errAt(at, nil, "%d queries may all run in the same minute, %d more than Defender's %d calls/minute per tenant: remove some queries",
-			perMinute, perMinute-huntingCallsPerMinute, huntingCallsPerMinute)
+	for _, t := range tenants {
+		b := cfg.builtinHuntingUse(t)
+		who, whoMinute := "per tenant", ""
+		if len(cfg.Tenants) > 1 && len(b.parts) > 0 {
+			who = "for tenant " + t.Name
+			whoMinute = " " + who
+		}
+		hour, minute := perHour+b.perHour, perMinute+b.perMinute
+		var failed bool
+		if hour > huntingCallsPerHour {
+			failed = true
+			d.errAt(at, nil, "queries need %s calls/hour %s%s, %s more than Defender's %s/hour: raise some intervals",
+				thousands(hour), who, b.describe(thousands(b.perHour)), thousands(hour-huntingCallsPerHour), thousands(huntingCallsPerHour))
+		}
+		if minute > huntingCallsPerMinute {
+			failed = true
+			d.errAt(at, nil, "%d queries may all run in the same minute%s%s, %d more than Defender's %d calls/minute per tenant: remove some queries",
+				minute, whoMinute, b.describe(fmt.Sprint(b.perMinute)), minute-huntingCallsPerMinute, huntingCallsPerMinute)
+		}
+		if failed {
+			return // one tenant's verdict is enough; the others share most of it
+		}
 	}
 }
 

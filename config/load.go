@@ -84,7 +84,7 @@ func tenantHint(key string) string {
 func (d *decoder) config(root *yaml.Node, filename string) *Config {
 	cfg := &Config{Source: filename}
 	var defaultsNode, collectorsNode, huntingNode, tenantsNode *yaml.Node
-	var huntingAt pos
+	var huntingAt, collectorsAt pos
 	tenantsSet := false
 	if root != nil && !isNull(root) && root.Kind != yaml.MappingNode {
 		d.errf(root, "", "the config must be a mapping with the keys %s, got %s", strings.Join(topKeys, ", "), describe(root))
@@ -98,7 +98,7 @@ func (d *decoder) config(root *yaml.Node, filename string) *Config {
 		case "tenants":
 			tenantsNode, tenantsSet = p.v, true
 		case "collectors":
-			collectorsNode = p.v
+			collectorsNode, collectorsAt = p.v, d.posOf(p.k, p.key)
 		case "hunting":
 			huntingNode, huntingAt = p.v, d.posOf(p.k, p.key)
 		}
@@ -160,6 +160,10 @@ func (d *decoder) config(root *yaml.Node, filename string) *Config {
 			cfg.Tenants = append(cfg.Tenants, t)
 		}
 	}
+	if huntingAt == (pos{}) {
+		huntingAt = collectorsAt
+	}
+	d.huntingBudget(cfg, huntingAt)
 	if len(d.errs) == 0 {
 		// Only on an otherwise valid config: with bad intervals this would repeat their errors.
 		d.checkTimeouts(cfg, specs)

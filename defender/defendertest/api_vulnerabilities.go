@@ -26,6 +26,9 @@ type Vulnerability struct {
 	CVESupportability string  `json:"cveSupportability"`
 	EPSS              float64 `json:"epss"`
 	HasEPSS           bool    `json:"-"`
+	// product indexes cveProducts: the software the CVE is in, which the
+	// advanced-hunting TVM tables name (hunting_tables_tvm.go).
+	product int
 }
 
 var vulnerabilityFields = newFilterFields("Vulnerability",

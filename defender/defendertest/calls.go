@@ -5,8 +5,9 @@ import "sync"
 // callCounter counts requests per endpoint template, so tests can assert how
 // many calls a refresh cost (including the ones a fault answered).
 type callCounter struct {
-	mu sync.Mutex
-	n  map[string]int
+	mu    sync.Mutex
+	n     map[string]int
+	bytes map[string]int // answer bytes, where counted (hunting)
 }
 
 func (c *callCounter) add(endpoint string) {
@@ -24,10 +25,19 @@ func (c *callCounter) get(endpoint string) int {
 	return c.n[endpoint]
 }
 
+func (c *callCounter) addBytes(endpoint string, n int) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if c.bytes == nil {
+		c.bytes = map[string]int{}
+	}
+	c.bytes[endpoint] += n
+}
+
 func (c *callCounter) reset() {
 	c.mu.Lock()
 	defer c.mu.Unlock()
-	c.n = nil
+	c.n, c.bytes = nil, nil
 }
 
 // Calls reports how many requests reached endpoint since New or ResetCalls.
@@ -38,3 +48,12 @@ func (t *Tenant) Calls(endpoint string) int { return t.calls.get(endpoint) }
 
 // ResetCalls zeroes every counter.
 func (t *Tenant) ResetCalls() { t.calls.reset() }
+
+// AnswerBytes reports the body bytes of the successful answers of an
+// advanced-hunting endpoint (HuntingGraphPath, ...) since New or
+// ResetCalls, so tests can show what an aggregated query costs on the wire.
+func (t *Tenant) AnswerBytes(endpoint string) int {
+	t.calls.mu.Lock()
+	defer t.calls.mu.Unlock()
+	return t.calls.bytes[endpoint]
+}

@@ -51,7 +51,8 @@ func generateVulnerabilities(d *Dataset, r *rand.Rand, n int) []Vulnerability {
 		v.ID = fmt.Sprintf("CVE-%d-%d", year, seq[year])
 		v.Name = v.ID
 		kind := cveKinds[r.IntN(len(cveKinds))]
-		v.Description = fmt.Sprintf("Summary: %s %s vulnerability.", cveProducts[r.IntN(len(cveProducts))], kind.kind)
+		v.product = r.IntN(len(cveProducts))
+		v.Description = fmt.Sprintf("Summary: %s %s vulnerability.", cveProducts[v.product], kind.kind)
 		v.Severity = cveSeverities.pick(r)
 		if r.IntN(40) != 0 {
 			band := cvssRange[v.Severity]

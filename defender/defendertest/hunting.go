@@ -28,6 +28,8 @@ const huntingRetention = 30 * 24 * time.Hour
 
 type huntingDialect int
 
+var huntingPaths = map[huntingDialect]string{dialectGraph: HuntingGraphPath, dialectMDE: HuntingMDEPath, dialectXDR: HuntingXDRPath}
+
 const (
 	dialectGraph huntingDialect = iota
 	dialectMDE
@@ -120,6 +122,7 @@ func (t *Tenant) serveHunting(w http.ResponseWriter, r *http.Request, f Fault, d
 	if d == dialectGraph {
 		contentType = odataContentType
 	}
+	t.calls.addBytes(huntingPaths[d], len(buf))
 	writeDistorted(w, http.StatusOK, contentType, buf, f)
 }
 
@@ -150,14 +153,15 @@ func withinWindow(t *kTable, from, to time.Time) *kTable {
 	if i < 0 {
 		return t
 	}
-	out := &kTable{cols: t.cols}
-	for _, row := range t.rows {
-		ts, _ := row[i].(time.Time)
-		if !ts.Before(from) && !ts.After(to) {
-			out.rows = append(out.rows, row)
-		}
-	}
-	return out
+	return streamed(t.cols, func(yield func([]any) bool) {
+		t.each(func(row []any) bool {
+			ts, _ := row[i].(time.Time)
+			if ts.Before(from) || ts.After(to) {
+				return true
+			}
+			return yield(row)
+		})
+	})
 }
 
 func appendHuntingAnswer(b []byte, r *http.Request, d huntingDialect, t *kTable) []byte {

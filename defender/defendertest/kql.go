@@ -15,13 +15,17 @@ import (
 //
 // Operators: where <predicate>; summarize [Name =] agg(...), ... [by Col, ...]
 // with count(), countif(pred), dcount(Col), sum/min/max/avg(Col) and
-// arg_max/arg_min(Col, *); project Col | Name = Col, ...; project-rename
-// New = Old, ...; project-away Col, ...; distinct Col, ...; count;
-// take/limit N; order/sort by Col [asc|desc], ...; top N by Col [asc|desc].
+// arg_max/arg_min(Col, * | Col, ...); project Col | Name = Col, ...;
+// project-rename New = Old, ...; project-away Col, ...; extend Name = expr,
+// ...; join kind=inner|leftouter (subquery) on Col, ...; distinct Col, ...;
+// count; take/limit N; order/sort by Col [asc|desc], ...; top N by Col
+// [asc|desc].
 // Predicates: and, or, not(...), parentheses; == != =~ !~ < <= > >= against
 // literals or columns; in, !in, in~ (...); contains, !contains, has, !has,
 // startswith, !startswith, endswith, !endswith (case-insensitive, as in
-// Kusto); isempty/isnotempty/isnull/isnotnull(Col). Literals: "strings",
+// Kusto); isempty/isnotempty/isnull/isnotnull(Col), tostring(x), and
+// member access into dynamic columns (AdditionalFields.AvMode); bool
+// columns compare with 1 and 0 as Kusto allows. Literals: "strings",
 // 'strings', @"verbatim", numbers, true/false, timespans (7d, 12h, 30m, 10s,
 // 100ms), ago(timespan), now(), datetime(2025-06-01T10:00:00Z).
 //
@@ -171,7 +175,7 @@ func (lx *kqlLexer) next() (kqlToken, error) {
 			return t, nil
 		}
 	}
-	if strings.ContainsRune("|,()=<>*;", r) {
+	if strings.ContainsRune("|,()=<>*;.", r) {
 		lx.advance()
 		t.kind, t.text = kqlOpTok, string(r)
 		return t, nil
@@ -324,6 +328,12 @@ func parseKQL(src string) (*kqlQuery, error) {
 		return nil, err
 	}
 	p := &kqlParser{toks: toks}
+	return p.pipeline(false)
+}
+
+// pipeline reads "Table | operator | ...": the whole query, or (sub) the
+// parenthesised right side of a join, which ends at its ')'.
+func (p *kqlParser) pipeline(sub bool) (*kqlQuery, error) {
 	first := p.next()
 	switch {
 	case first.kind == kqlEOF:
@@ -335,9 +345,12 @@ func parseKQL(src string) (*kqlQuery, error) {
 	}
 	q := &kqlQuery{table: first}
 	for {
+		if sub && p.peek().is(kqlOpTok, ")") {
+			return q, nil
+		}
 		t := p.next()
 		switch {
-		case t.kind == kqlEOF || t.is(kqlOpTok, ";") && p.peek().kind == kqlEOF:
+		case !sub && (t.kind == kqlEOF || t.is(kqlOpTok, ";") && p.peek().kind == kqlEOF):
 			return q, nil
 		case !t.is(kqlOpTok, "|"):
 			return nil, p.unexpected(t)
@@ -385,7 +398,7 @@ func (p *kqlParser) ident() (kqlToken, error) {
 // atOperatorEnd reports whether the operator's arguments are done.
 func (p *kqlParser) atOperatorEnd() bool {
 	t := p.peek()
-	return t.kind == kqlEOF || t.is(kqlOpTok, "|") || t.is(kqlOpTok, ";")
+	return t.kind == kqlEOF || t.is(kqlOpTok, "|") || t.is(kqlOpTok, ";") || t.is(kqlOpTok, ")")
 }
 
 func (p *kqlParser) operator() (kqlOp, error) {
@@ -426,6 +439,14 @@ func (p *kqlParser) operator() (kqlOp, error) {
 			return nil, err
 		}
 		return &distinctOp{cols: cols}, p.endOf(t)
+	case "extend":
+		items, err := p.assignments()
+		if err != nil {
+			return nil, err
+		}
+		return &extendOp{items: items}, p.endOf(t)
+	case "join":
+		return p.join(t)
 	case "count":
 		return countOp{}, p.endOf(t)
 	case "take", "limit":
@@ -504,6 +525,72 @@ func (p *kqlParser) namedColumns(allowBare bool) ([]namedItem, error) {
 		}
 		p.next()
 	}
+}
+
+// assignment is "Name = expr" of extend.
+type assignment struct {
+	name kqlToken
+	expr kqlNode
+}
+
+func (p *kqlParser) assignments() ([]assignment, error) {
+	var out []assignment
+	for {
+		name, err := p.ident()
+		if err != nil {
+			return nil, err
+		}
+		if err := p.expectOp("="); err != nil {
+			return nil, err
+		}
+		e, err := p.expr()
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, assignment{name: name, expr: e})
+		if !p.peek().is(kqlOpTok, ",") {
+			return out, nil
+		}
+		p.next()
+	}
+}
+
+// join reads "join kind=inner|leftouter (subquery) on Col, ...". Kusto's
+// default kind (innerunique) deduplicates the left side, which the fake
+// does not model, so the kind must be written.
+func (p *kqlParser) join(op kqlToken) (kqlOp, error) {
+	j := &joinOp{at: op}
+	if t := p.peek(); !t.is(kqlIdent, "kind") {
+		return nil, kqlErrorf("'join' operator on line %s: the fake tenant needs kind=inner or kind=leftouter", op.where())
+	}
+	p.next()
+	if err := p.expectOp("="); err != nil {
+		return nil, err
+	}
+	kind, err := p.ident()
+	if err != nil {
+		return nil, err
+	}
+	if kind.text != "inner" && kind.text != "leftouter" {
+		return nil, kqlErrorf("'join' operator: kind '%s' on line %s is not supported by the fake tenant (use inner or leftouter)", kind.text, kind.where())
+	}
+	j.kind = kind.text
+	if err := p.expectOp("("); err != nil {
+		return nil, err
+	}
+	if j.right, err = p.pipeline(true); err != nil {
+		return nil, err
+	}
+	if err := p.expectOp(")"); err != nil {
+		return nil, err
+	}
+	if on := p.next(); !on.is(kqlIdent, "on") {
+		return nil, p.unexpected(on)
+	}
+	if j.on, err = p.columnList(); err != nil {
+		return nil, err
+	}
+	return j, p.endOf(op)
 }
 
 func (p *kqlParser) columnList() ([]kqlToken, error) {
@@ -644,13 +731,18 @@ type (
 		x    kqlNode
 		list []kqlNode
 	}
+	memberNode struct {
+		t kqlToken // the member's name
+		x kqlNode  // a dynamic value
+	}
 )
 
-func (n *colNode) pos() kqlToken  { return n.t }
-func (n *litNode) pos() kqlToken  { return n.t }
-func (n *callNode) pos() kqlToken { return n.t }
-func (n *binNode) pos() kqlToken  { return n.t }
-func (n *inNode) pos() kqlToken   { return n.t }
+func (n *colNode) pos() kqlToken    { return n.t }
+func (n *litNode) pos() kqlToken    { return n.t }
+func (n *callNode) pos() kqlToken   { return n.t }
+func (n *binNode) pos() kqlToken    { return n.t }
+func (n *inNode) pos() kqlToken     { return n.t }
+func (n *memberNode) pos() kqlToken { return n.t }
 
 func (p *kqlParser) expr() (kqlNode, error) { return p.orExpr() }
 
@@ -763,7 +855,16 @@ func (p *kqlParser) primary() (kqlNode, error) {
 			}
 			return c, p.expectOp(")")
 		}
-		return &colNode{t: t}, nil
+		var n kqlNode = &colNode{t: t}
+		for p.peek().is(kqlOpTok, ".") {
+			p.next()
+			member, err := p.ident()
+			if err != nil {
+				return nil, err
+			}
+			n = &memberNode{t: member, x: n}
+		}
+		return n, nil
 	case kqlOpTok:
 		if t.text == "(" {
 			e, err := p.expr()

@@ -1,9 +1,9 @@
 package defendertest
 
 import (
+	"encoding/json"
 	"fmt"
 	"math"
-	"sort"
 	"strconv"
 	"strings"
 	"time"
@@ -22,6 +22,9 @@ const (
 	kBool     kType = "bool"
 	kDatetime kType = "datetime"
 	kTimespan kType = "timespan"
+	// kDynamic holds JSON-like values: map[string]any, []any, string,
+	// float64, bool or nil (AdditionalFields).
+	kDynamic kType = "dynamic"
 )
 
 // wire is the type name the hunting APIs put in the schema (the .NET name).
@@ -39,6 +42,8 @@ func (t kType) wire() string {
 		return "DateTime"
 	case kTimespan:
 		return "TimeSpan"
+	case kDynamic:
+		return "Object"
 	}
 	return "Object"
 }
@@ -50,10 +55,18 @@ type kColumn struct {
 	typ  kType
 }
 
-// kTable is a query's intermediate result.
+// kTable is a query's intermediate result. Its rows are either held
+// (rows) or streamed (gen): tables built from the dataset and the
+// row-by-row operators (where, project, extend, join, distinct, take)
+// stream, so a query over millions of (device, CVE) rows holds only what
+// its aggregations keep, as a real cluster would.
 type kTable struct {
 	cols []kColumn
 	rows [][]any
+	// gen, when set, calls yield with each row until yield returns false.
+	// The row slice may be reused from one call to the next: a consumer
+	// that keeps a row keeps a copy.
+	gen func(yield func(row []any) bool)
 }
 
 func (t *kTable) col(name string) int {
@@ -65,21 +78,66 @@ func (t *kTable) col(name string) int {
 	return -1
 }
 
-// kqlEnv is what evaluation needs besides the data.
-type kqlEnv struct {
-	now time.Time
+// each passes every row to yield, stopping when it returns false.
+func (t *kTable) each(yield func(row []any) bool) {
+	if t.gen != nil {
+		t.gen(yield)
+		return
+	}
+	for _, r := range t.rows {
+		if !yield(r) {
+			return
+		}
+	}
 }
 
-// run parses and evaluates src over the tables.
+// held returns t with its rows held, copying streamed ones.
+func (t *kTable) held() *kTable {
+	if t.gen == nil {
+		return t
+	}
+	out := &kTable{cols: t.cols}
+	t.each(func(r []any) bool {
+		out.rows = append(out.rows, append([]any(nil), r...))
+		return true
+	})
+	return out
+}
+
+// streamed builds a streaming table.
+func streamed(cols []kColumn, gen func(yield func(row []any) bool)) *kTable {
+	return &kTable{cols: cols, gen: gen}
+}
+
+// kqlEnv is what evaluation needs besides the query.
+type kqlEnv struct {
+	now time.Time
+	// tables resolves a table name (the query's and a join's).
+	tables func(name string) (*kTable, bool)
+}
+
+// runKQL parses and evaluates src over the tables; the result holds its
+// rows.
 func runKQL(src string, env *kqlEnv, tables func(name string) (*kTable, bool)) (*kTable, error) {
 	q, err := parseKQL(src)
 	if err != nil {
 		return nil, err
 	}
-	t, ok := tables(q.table.text)
+	env.tables = tables
+	t, err := env.run(q)
+	if err != nil {
+		return nil, err
+	}
+	return t.held(), nil
+}
+
+// run evaluates a parsed pipeline; its result may stream.
+func (env *kqlEnv) run(q *kqlQuery) (*kTable, error) {
+	t, ok := env.tables(q.table.text)
 	if !ok {
 		return nil, kqlErrorf("Failed to resolve table or column expression named '%s'", q.table.text)
 	}
+	var err error
 	for _, op := range q.ops {
 		if t, err = op.apply(env, t); err != nil {
 			return nil, err
@@ -113,6 +171,19 @@ func compileExpr(n kqlNode, t *kTable, env *kqlEnv, op string) (evalFn, kType, e
 		return compileBinary(n, t, env, op)
 	case *inNode:
 		return compileIn(n, t, env, op)
+	case *memberNode:
+		x, typ, err := compileExpr(n.x, t, env, op)
+		if err != nil {
+			return nil, "", err
+		}
+		if typ != kDynamic {
+			return nil, "", kqlErrorf("'%s' operator: member access '.%s' needs a dynamic value, got %s", op, n.t.text, typ)
+		}
+		name := n.t.text
+		return func(row []any) any {
+			m, _ := x(row).(map[string]any)
+			return m[name]
+		}, kDynamic, nil
 	}
 	return nil, "", kqlErrorf("'%s' operator: unsupported expression", op)
 }
@@ -185,6 +256,12 @@ func compileCall(n *callNode, t *kTable, env *kqlEnv, op string) (evalFn, kType,
 		}
 		f := args[0]
 		return func(row []any) any { return f(row) != true }, kBool, nil
+	case "tostring":
+		if err := arity(1); err != nil {
+			return nil, "", err
+		}
+		f := args[0]
+		return func(row []any) any { return toKString(f(row)) }, kString, nil
 	case "tolower", "toupper":
 		if err := arity(1); err != nil {
 			return nil, "", err
@@ -309,7 +386,7 @@ func hasTerm(a, b string) bool {
 }
 
 func comparable(a, b kType) bool {
-	return a == b || (a.numeric() && b.numeric())
+	return a == b || (a.numeric() && b.numeric()) || (a == kBool && b == kLong) || (a == kLong && b == kBool)
 }
 
 // compare orders two non-null values of comparable types.
@@ -322,6 +399,9 @@ func compare(a, b any) (int, bool) {
 		y, ok := b.(string)
 		return strings.Compare(x, y), ok
 	case bool:
+		if y, ok := b.(int64); ok { // IsCompliant == 0, as Kusto allows
+			return cmpOrdered(int64(boolToCmp(x)), y), true
+		}
 		y, ok := b.(bool)
 		return boolToCmp(x) - boolToCmp(y), ok
 	case time.Time:
@@ -333,6 +413,9 @@ func compare(a, b any) (int, bool) {
 	case int64:
 		if y, ok := b.(int64); ok {
 			return cmpOrdered(x, y), true
+		}
+		if y, ok := b.(bool); ok {
+			return cmpOrdered(x, int64(boolToCmp(y))), true
 		}
 	}
 	fa, ok1 := toFloat(a)
@@ -409,499 +492,6 @@ func compileIn(n *inNode, t *kTable, env *kqlEnv, op string) (evalFn, kType, err
 	}, kBool, nil
 }
 
-// --- operators ---
-
-type whereOp struct{ pred kqlNode }
-
-func (o *whereOp) apply(env *kqlEnv, in *kTable) (*kTable, error) {
-	f, typ, err := compileExpr(o.pred, in, env, "where")
-	if err != nil {
-		return nil, err
-	}
-	if typ != kBool {
-		return nil, kqlErrorf("'where' operator: the predicate must be of type bool, got %s", typ)
-	}
-	out := &kTable{cols: in.cols}
-	for _, row := range in.rows {
-		if f(row) == true {
-			out.rows = append(out.rows, row)
-		}
-	}
-	return out, nil
-}
-
-type projectOp struct{ items []namedItem }
-
-func (o *projectOp) apply(_ *kqlEnv, in *kTable) (*kTable, error) {
-	idx := make([]int, len(o.items))
-	out := &kTable{}
-	seen := map[string]bool{}
-	for i, it := range o.items {
-		idx[i] = in.col(it.col.text)
-		if idx[i] < 0 {
-			return nil, unresolved("project", it.col.text)
-		}
-		if seen[it.name.text] {
-			return nil, kqlErrorf("'project' operator: A column named '%s' already exists", it.name.text)
-		}
-		seen[it.name.text] = true
-		out.cols = append(out.cols, kColumn{name: it.name.text, typ: in.cols[idx[i]].typ})
-	}
-	for _, row := range in.rows {
-		r := make([]any, len(idx))
-		for i, j := range idx {
-			r[i] = row[j]
-		}
-		out.rows = append(out.rows, r)
-	}
-	return out, nil
-}
-
-type renameOp struct{ items []namedItem }
-
-func (o *renameOp) apply(_ *kqlEnv, in *kTable) (*kTable, error) {
-	out := &kTable{cols: append([]kColumn(nil), in.cols...), rows: in.rows}
-	for _, it := range o.items {
-		i := out.col(it.col.text)
-		if i < 0 {
-			return nil, unresolved("project-rename", it.col.text)
-		}
-		if j := out.col(it.name.text); j >= 0 && j != i {
-			return nil, kqlErrorf("'project-rename' operator: A column named '%s' already exists", it.name.text)
-		}
-		out.cols[i].name = it.name.text
-	}
-	return out, nil
-}
-
-type awayOp struct{ cols []kqlToken }
-
-func (o *awayOp) apply(_ *kqlEnv, in *kTable) (*kTable, error) {
-	drop := map[int]bool{}
-	for _, c := range o.cols {
-		i := in.col(c.text)
-		if i < 0 {
-			return nil, unresolved("project-away", c.text)
-		}
-		drop[i] = true
-	}
-	var keep []namedItem
-	for i, c := range in.cols {
-		if !drop[i] {
-			t := kqlToken{kind: kqlIdent, text: c.name}
-			keep = append(keep, namedItem{name: t, col: t})
-		}
-	}
-	return (&projectOp{items: keep}).apply(nil, in)
-}
-
-type distinctOp struct{ cols []kqlToken }
-
-func (o *distinctOp) apply(_ *kqlEnv, in *kTable) (*kTable, error) {
-	items := make([]namedItem, len(o.cols))
-	for i, c := range o.cols {
-		items[i] = namedItem{name: c, col: c}
-	}
-	proj, err := (&projectOp{items: items}).apply(nil, in)
-	if err != nil {
-		return nil, err
-	}
-	out := &kTable{cols: proj.cols}
-	seen := map[string]bool{}
-	for _, row := range proj.rows {
-		k := groupKey(row)
-		if !seen[k] {
-			seen[k] = true
-			out.rows = append(out.rows, row)
-		}
-	}
-	return out, nil
-}
-
-type countOp struct{}
-
-func (countOp) apply(_ *kqlEnv, in *kTable) (*kTable, error) {
-	return &kTable{cols: []kColumn{{"Count", kLong}}, rows: [][]any{{int64(len(in.rows))}}}, nil
-}
-
-type takeOp struct{ n int }
-
-func (o *takeOp) apply(_ *kqlEnv, in *kTable) (*kTable, error) {
-	if len(in.rows) <= o.n {
-		return in, nil
-	}
-	return &kTable{cols: in.cols, rows: in.rows[:o.n]}, nil
-}
-
-type sortOp struct{ keys []sortKey }
-
-func (o *sortOp) apply(_ *kqlEnv, in *kTable) (*kTable, error) {
-	idx := make([]int, len(o.keys))
-	for i, k := range o.keys {
-		if idx[i] = in.col(k.col.text); idx[i] < 0 {
-			return nil, unresolved("sort", k.col.text)
-		}
-	}
-	rows := append([][]any(nil), in.rows...)
-	sort.SliceStable(rows, func(a, b int) bool {
-		for i, k := range o.keys {
-			va, vb := rows[a][idx[i]], rows[b][idx[i]]
-			c, ok := compare(va, vb)
-			if !ok {
-				// Nulls last, whatever the direction.
-				if (va == nil) == (vb == nil) {
-					continue
-				}
-				return vb == nil
-			}
-			if c != 0 {
-				return (c < 0) != k.desc
-			}
-		}
-		return false
-	})
-	return &kTable{cols: in.cols, rows: rows}, nil
-}
-
-type topOp struct {
-	n    int
-	keys []sortKey
-}
-
-func (o *topOp) apply(env *kqlEnv, in *kTable) (*kTable, error) {
-	sorted, err := (&sortOp{keys: o.keys}).apply(env, in)
-	if err != nil {
-		return nil, err
-	}
-	return (&takeOp{n: o.n}).apply(env, sorted)
-}
-
-// groupKey identifies a combination of values; the type tag keeps "1" and
-// 1 apart.
-func groupKey(vals []any) string {
-	var b strings.Builder
-	for _, v := range vals {
-		fmt.Fprintf(&b, "%T:%v\xff", v, v)
-	}
-	return b.String()
-}
-
-// --- summarize ---
-
-type summarizeOp struct {
-	at   kqlToken
-	aggs []aggItem
-	by   []namedItem
-}
-
-// aggState accumulates one aggregate over one group.
-type aggState interface {
-	add(row []any)
-	result() any
-}
-
-type aggSpec struct {
-	col      kColumn
-	newState func() aggState
-}
-
-func (o *summarizeOp) apply(env *kqlEnv, in *kTable) (*kTable, error) {
-	byIdx := make([]int, len(o.by))
-	out := &kTable{}
-	names := map[string]bool{}
-	addCol := func(c kColumn) error {
-		if names[c.name] {
-			return kqlErrorf("'summarize' operator: A column named '%s' already exists", c.name)
-		}
-		names[c.name] = true
-		out.cols = append(out.cols, c)
-		return nil
-	}
-	for i, b := range o.by {
-		if byIdx[i] = in.col(b.col.text); byIdx[i] < 0 {
-			return nil, unresolved("summarize", b.col.text)
-		}
-		if err := addCol(kColumn{name: b.name.text, typ: in.cols[byIdx[i]].typ}); err != nil {
-			return nil, err
-		}
-	}
-	for _, a := range o.aggs {
-		if a.star {
-			return o.argExtreme(env, in, byIdx)
-		}
-	}
-	specs := make([]aggSpec, len(o.aggs))
-	for i, a := range o.aggs {
-		s, err := compileAgg(a, in, env)
-		if err != nil {
-			return nil, err
-		}
-		specs[i] = s
-		if err := addCol(s.col); err != nil {
-			return nil, err
-		}
-	}
-
-	type group struct {
-		keys   []any
-		states []aggState
-	}
-	var order []*group
-	groups := map[string]*group{}
-	keyVals := make([]any, len(byIdx))
-	for _, row := range in.rows {
-		for i, j := range byIdx {
-			keyVals[i] = row[j]
-		}
-		k := groupKey(keyVals)
-		g := groups[k]
-		if g == nil {
-			g = &group{keys: append([]any(nil), keyVals...)}
-			for _, s := range specs {
-				g.states = append(g.states, s.newState())
-			}
-			groups[k] = g
-			order = append(order, g)
-		}
-		for _, st := range g.states {
-			st.add(row)
-		}
-	}
-	if len(byIdx) == 0 && len(order) == 0 {
-		// Without "by", Kusto answers one row even over no rows.
-		g := &group{}
-		for _, s := range specs {
-			g.states = append(g.states, s.newState())
-		}
-		order = append(order, g)
-	}
-	for _, g := range order {
-		row := append([]any(nil), g.keys...)
-		for _, st := range g.states {
-			row = append(row, st.result())
-		}
-		out.rows = append(out.rows, row)
-	}
-	return out, nil
-}
-
-// argExtreme is summarize arg_max(Col, *) / arg_min(Col, *) by ...: per
-// group, the whole row with the largest (smallest) Col. Columns: the by
-// columns, then Col, then the other input columns in order.
-func (o *summarizeOp) argExtreme(env *kqlEnv, in *kTable, byIdx []int) (*kTable, error) {
-	if len(o.aggs) != 1 {
-		return nil, kqlErrorf("'summarize' operator: arg_max(..., *) must be the only aggregate in the fake tenant's KQL")
-	}
-	a := o.aggs[0]
-	if (a.fn.text != "arg_max" && a.fn.text != "arg_min") || len(a.args) != 1 {
-		return nil, kqlErrorf("'summarize' operator: '*' is only supported as arg_max(Col, *) or arg_min(Col, *)")
-	}
-	f, _, err := compileExpr(a.args[0], in, env, "summarize")
-	if err != nil {
-		return nil, err
-	}
-	argCol, ok := a.args[0].(*colNode)
-	if !ok {
-		return nil, kqlErrorf("'summarize' operator: the first argument of %s must be a column", a.fn.text)
-	}
-	argIdx := in.col(argCol.t.text)
-	wantMax := a.fn.text == "arg_max"
-
-	var order []string
-	best := map[string][]any{}
-	keyVals := make([]any, len(byIdx))
-	for _, row := range in.rows {
-		for i, j := range byIdx {
-			keyVals[i] = row[j]
-		}
-		k := groupKey(keyVals)
-		cur, seen := best[k]
-		if !seen {
-			order = append(order, k)
-			best[k] = row
-			continue
-		}
-		c, ok := compare(f(row), f(cur))
-		if ok && ((wantMax && c > 0) || (!wantMax && c < 0)) {
-			best[k] = row
-		}
-	}
-	colIdx := append([]int(nil), byIdx...)
-	used := map[int]bool{}
-	for _, j := range byIdx {
-		used[j] = true
-	}
-	if !used[argIdx] {
-		colIdx = append(colIdx, argIdx)
-		used[argIdx] = true
-	}
-	for j := range in.cols {
-		if !used[j] {
-			colIdx = append(colIdx, j)
-		}
-	}
-	out := &kTable{}
-	for i, j := range colIdx {
-		c := in.cols[j]
-		if i < len(o.by) {
-			c.name = o.by[i].name.text
-		}
-		out.cols = append(out.cols, c)
-	}
-	for _, k := range order {
-		src := best[k]
-		row := make([]any, len(colIdx))
-		for i, j := range colIdx {
-			row[i] = src[j]
-		}
-		out.rows = append(out.rows, row)
-	}
-	return out, nil
-}
-
-func compileAgg(a aggItem, in *kTable, env *kqlEnv) (aggSpec, error) {
-	fn := a.fn.text
-	argName := ""
-	if len(a.args) > 0 {
-		if c, ok := a.args[0].(*colNode); ok {
-			argName = c.t.text
-		}
-	}
-	name := func(def string) string {
-		if a.name.text != "" {
-			return a.name.text
-		}
-		return def
-	}
-	oneArg := func() (evalFn, kType, error) {
-		if len(a.args) != 1 {
-			return nil, "", kqlErrorf("'summarize' operator: %s() expects 1 argument, got %d", fn, len(a.args))
-		}
-		return compileExpr(a.args[0], in, env, "summarize")
-	}
-	switch fn {
-	case "count":
-		if len(a.args) != 0 {
-			return aggSpec{}, kqlErrorf("'summarize' operator: count() takes no arguments")
-		}
-		return aggSpec{kColumn{name("count_"), kLong}, func() aggState { return &countState{} }}, nil
-	case "countif":
-		f, typ, err := oneArg()
-		if err != nil {
-			return aggSpec{}, err
-		}
-		if typ != kBool {
-			return aggSpec{}, kqlErrorf("'summarize' operator: countif() needs a bool predicate")
-		}
-		return aggSpec{kColumn{name("countif_"), kLong}, func() aggState { return &countState{pred: f} }}, nil
-	case "dcount":
-		f, _, err := oneArg()
-		if err != nil {
-			return aggSpec{}, err
-		}
-		return aggSpec{kColumn{name("dcount_" + argName), kLong}, func() aggState { return &dcountState{f: f, seen: map[string]bool{}} }}, nil
-	case "sum", "avg":
-		f, typ, err := oneArg()
-		if err != nil {
-			return aggSpec{}, err
-		}
-		if !typ.numeric() {
-			return aggSpec{}, kqlErrorf("'summarize' operator: %s(): argument must be numeric, got %s", fn, typ)
-		}
-		out := kReal
-		if fn == "sum" && typ == kLong {
-			out = kLong
-		}
-		return aggSpec{kColumn{name(fn + "_" + argName), out}, func() aggState { return &sumState{f: f, avg: fn == "avg", long: out == kLong} }}, nil
-	case "min", "max":
-		f, typ, err := oneArg()
-		if err != nil {
-			return aggSpec{}, err
-		}
-		return aggSpec{kColumn{name(fn + "_" + argName), typ}, func() aggState { return &extremeState{f: f, max: fn == "max"} }}, nil
-	case "arg_max", "arg_min":
-		return aggSpec{}, kqlErrorf("'summarize' operator: the fake tenant supports %s only as %s(Col, *)", fn, fn)
-	}
-	return aggSpec{}, kqlErrorf("'summarize' operator: Unknown aggregation function: '%s'.", fn)
-}
-
-type countState struct {
-	n    int64
-	pred evalFn
-}
-
-func (s *countState) add(row []any) {
-	if s.pred == nil || s.pred(row) == true {
-		s.n++
-	}
-}
-func (s *countState) result() any { return s.n }
-
-type dcountState struct {
-	f    evalFn
-	seen map[string]bool
-}
-
-func (s *dcountState) add(row []any) {
-	if v := s.f(row); v != nil {
-		s.seen[groupKey([]any{v})] = true
-	}
-}
-func (s *dcountState) result() any { return int64(len(s.seen)) }
-
-type sumState struct {
-	f         evalFn
-	avg, long bool
-	n         int64
-	i         int64
-	x         float64
-}
-
-func (s *sumState) add(row []any) {
-	switch v := s.f(row).(type) {
-	case int64:
-		s.i += v
-		s.x += float64(v)
-		s.n++
-	case float64:
-		s.x += v
-		s.n++
-	}
-}
-
-func (s *sumState) result() any {
-	switch {
-	case s.avg && s.n == 0:
-		return math.NaN()
-	case s.avg:
-		return s.x / float64(s.n)
-	case s.long:
-		return s.i
-	}
-	return s.x
-}
-
-type extremeState struct {
-	f   evalFn
-	max bool
-	v   any
-}
-
-func (s *extremeState) add(row []any) {
-	v := s.f(row)
-	if v == nil {
-		return
-	}
-	if s.v == nil {
-		s.v = v
-		return
-	}
-	if c, ok := compare(v, s.v); ok && ((s.max && c > 0) || (!s.max && c < 0)) {
-		s.v = v
-	}
-}
-func (s *extremeState) result() any { return s.v }
-
 // --- output ---
 
 // appendKValue writes one cell as the hunting APIs do.
@@ -924,6 +514,12 @@ func appendKValue(b []byte, v any) []byte {
 		return TimeOf(x).appendJSON(b)
 	case time.Duration:
 		return appendString(b, formatTimespan(x))
+	case map[string]any, []any:
+		raw, err := json.Marshal(x)
+		if err != nil {
+			return append(b, "null"...)
+		}
+		return append(b, raw...)
 	}
 	return appendString(b, fmt.Sprint(v))
 }
@@ -944,4 +540,30 @@ func formatTimespan(d time.Duration) string {
 		s = fmt.Sprintf("%d.%s", days, s)
 	}
 	return sign + s
+}
+
+// toKString is Kusto's tostring: null is "", a string itself, numbers and
+// booleans as written, and dynamic objects and arrays as JSON.
+func toKString(v any) string {
+	switch x := v.(type) {
+	case nil:
+		return ""
+	case string:
+		return x
+	case bool:
+		return strconv.FormatBool(x)
+	case int64:
+		return strconv.FormatInt(x, 10)
+	case float64:
+		return strconv.FormatFloat(x, 'g', -1, 64)
+	case time.Time:
+		return x.UTC().Format("2006-01-02T15:04:05.0000000Z")
+	case time.Duration:
+		return formatTimespan(x)
+	}
+	raw, err := json.Marshal(v)
+	if err != nil {
+		return ""
+	}
+	return string(raw)
 }
