@@ -82,6 +82,8 @@ func buildAPIs() map[string]*apiEntry {
 	}
 	entries = append(entries, postureAPIs()...)
 	entries = append(entries, huntingAPIs()...) // hunting.go
+	// Graph's alerts_v2 and incidents (api_graph_*.go).
+	entries = append(entries, graphAlertsAPI(), graphIncidentsAPI())
 	m := make(map[string]*apiEntry, len(entries))
 	for _, e := range entries {
 		m[strings.ToLower(e.spec.path)] = e // lookupAPI lower-cases the request path
