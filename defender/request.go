@@ -52,13 +52,14 @@ type Request struct {
 	// NotFoundIsEmpty turns a 404 into an empty result (/api/machines
 	// answers 404 when no machine matches).
 	NotFoundIsEmpty bool
+	Method          string // default GET
+	Body            []byte // sent as application/json
+
 	// NextLinkOnly says the API sends @odata.nextLink whenever more
 	// remain, $top or not (Graph): a full page without one is the last,
 	// and List never pages with $skip on its own (Graph's security API
 	// refuses a large $skip).
 	NextLinkOnly bool
-	Method       string // default GET
-	Body         []byte // sent as application/json
 }
 
 func (r *Request) method() string {
