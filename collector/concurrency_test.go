@@ -19,6 +19,7 @@ var apiEndpoints = []string{
 	"/api/alerts", "/api/machines", "/api/exposureScore", "/api/exposureScore/ByMachineGroups",
 	"/api/configurationScore", "/api/vulnerabilities", "/api/recommendations", "/api/deviceavinfo",
 	"/api/machineactions", "/api/incidents", "/api/indicators", "/api/investigations",
+	defendertest.GraphAlertsPath, defendertest.GraphIncidentsPath,
 }
 
 // apiCalls sums the calls a fake tenant received on every API.

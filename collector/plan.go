@@ -40,6 +40,9 @@ var planFamilies = []defender.Family{defender.FamilyMDE, defender.FamilyAVInfo, 
 var estimatedCalls = map[string]map[string]map[defender.Family]int{
 	"alerts": {
 		"mde": {defender.FamilyMDE: 2}, // created within the lookback + older unresolved
+		// One listing ("or" filter); later refreshes list the alerts
+		// updated since the previous one, nearly always one page.
+		"graph": {defender.FamilyGraph: 1},
 	},
 	"machines":        {"mde": {defender.FamilyMDE: 1}},
 	"scores":          {"mde": {defender.FamilyMDE: 3}}, // exposure, by device group, configuration
@@ -48,7 +51,8 @@ var estimatedCalls = map[string]map[string]map[defender.Family]int{
 	"av_health":       {"mde": {defender.FamilyAVInfo: 1}},
 	"machine_actions": {"": {defender.FamilyMDE: 1}},
 	"incidents": {
-		"xdr": {defender.FamilyIncidents: 2}, // as alerts
+		"xdr":   {defender.FamilyIncidents: 2}, // as alerts
+		"graph": {defender.FamilyGraph: 1},     // one listing ("or" filter)
 	},
 	"indicators":     {"": {defender.FamilyMDE: 1}},
 	"investigations": {"": {defender.FamilyMDE: 1}},

@@ -23,13 +23,16 @@ type Collector struct {
 	// collector with more than one back end has it set, to its default when the file is silent;
 	// it is "" for collectors with a single back end.
 	API string
+	// FullLoadInterval (alerts on the graph back end) is how often a refresh lists every alert
+	// in scope instead of only those updated since the previous refresh.
+	FullLoadInterval time.Duration
 }
 
 // collectorAPIs lists each multi-back-end collector's choices, the default first. The MDE and XDR
 // APIs stop on 2027-02-01 (Microsoft 365 Message Center MC1220762).
 var collectorAPIs = map[string][]string{
-	"alerts":          {"mde", "graph"},
-	"incidents":       {"xdr", "graph"},
+	"alerts":          {"graph", "mde"},
+	"incidents":       {"graph", "xdr"},
 	"machines":        {"mde", "graph"},
 	"scores":          {"mde", "graph"},
 	"vulnerabilities": {"mde", "graph"},
@@ -55,7 +58,7 @@ const day = 24 * time.Hour
 // move by the minute; scores and TVM data are recomputed by Defender a few times a day; indicators
 // and investigations are off because most tenants do not use them and each costs calls.
 var collectorDefaults = map[string]Collector{
-	"alerts":          {Enabled: true, Interval: 5 * time.Minute, Lookback: 30 * day},
+	"alerts":          {Enabled: true, Interval: 5 * time.Minute, Lookback: 30 * day, FullLoadInterval: 6 * time.Hour},
 	"machines":        {Enabled: true, Interval: 15 * time.Minute, StaleAfter: []time.Duration{day, 7 * day, 30 * day}},
 	"scores":          {Enabled: true, Interval: time.Hour},
 	"vulnerabilities": {Enabled: true, Interval: time.Hour},
@@ -94,6 +97,9 @@ func collectorKeys(name string) []string {
 	}
 	if name == "machines" {
 		keys = append(keys, "stale_after", "per_machine")
+	}
+	if DefaultCollector(name).FullLoadInterval > 0 {
+		keys = append(keys, "full_load_interval")
 	}
 	return keys
 }
@@ -152,8 +158,14 @@ func (d *decoder) collectors(n *yaml.Node, path string) map[string]Collector {
 				if v, ok := d.boolean(o.v, o.path); ok {
 					c.PerMachine = v
 				}
+			case "full_load_interval":
+				if v, ok := d.positive(o.v, o.path); ok {
+					c.FullLoadInterval = v
+					d.fullLoad = &fullLoadSetting{at: d.posOf(o.v, o.path)}
+				}
 			}
 		}
+		d.checkFullLoadAPI(c)
 		out[p.key] = c
 	}
 	return out

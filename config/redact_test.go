@@ -32,6 +32,7 @@ func TestRedacted(t *testing.T) {
 		"timespan: 2024-02-01T08:00:00Z/P30D",
 		"labels: []",
 		"refresh_interval: 20m",
+		"full_load_interval: 4h",
 	} {
 		if !strings.Contains(out, want) {
 			t.Errorf("Redacted output lacks %q:\n%s", want, out)
