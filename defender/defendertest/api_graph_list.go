@@ -60,7 +60,8 @@ type graphList[T any] struct {
 // (security-list-alerts_v2 and security-list-incidents); $skiptoken is the
 // one their nextLinks carry. Anything else starting with $ is refused, so
 // that a client relying on an undocumented option ($select, $orderby on
-// alerts_v2) is noticed.
+// alerts_v2) is noticed; so is incidents' $expand=alerts, which the fake
+// does not serve.
 var graphOptions = []string{"$filter", "$top", "$skip", "$skiptoken", "$count"}
 
 const graphContentType = "application/json;odata.metadata=minimal;odata.streaming=true;IEEE754Compatible=false;charset=utf-8"
