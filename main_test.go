@@ -136,7 +136,12 @@ func TestDemoServesMetrics(t *testing.T) {
 		`defender_alerts_oldest_unresolved_timestamp_seconds{severity="High",tenant="contoso"}`,
 		`defender_machines{av_status=`,
 		`defender_machines_stale{tenant="contoso",threshold="1d"}`,
-		`defender_api_requests_total{api="mde",code="200",endpoint="/api/alerts",tenant="contoso"}`,
+		// alerts and incidents on their default back end, Microsoft Graph.
+		`defender_api_requests_total{api="graph",code="200",endpoint="/v1.0/security/alerts_v2",tenant="contoso"}`,
+		`defender_api_requests_total{api="graph",code="200",endpoint="/v1.0/security/incidents",tenant="contoso"}`,
+		`,service_source="MicrosoftDefenderForEndpoint",`,
+		`defender_incidents{classification=`,
+		`defender_incidents_oldest_unresolved_timestamp_seconds{severity=`,
 		`defender_exporter_config_last_reload_successful 1`,
 		`defender_exporter_build_info{`,
 		`# HELP defender_alerts Defender alerts created within the lookback window, plus every unresolved alert. Refreshed in the background`,

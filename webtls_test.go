@@ -157,7 +157,7 @@ func TestSIGTERMWithWorkInFlight(t *testing.T) {
 	dir := t.TempDir()
 	ft, caFile := fakeForBinary(t, dir, 12)
 	app := ft.NewApp()
-	ft.SetFault("/api/alerts", defendertest.Fault{Delay: time.Minute})
+	ft.SetFault(defendertest.GraphAlertsPath, defendertest.Fault{Delay: time.Minute})
 	// The interval is just above the timeout, which keeps the start-up
 	// jitter (a quarter of the interval) short.
 	const requestTimeout = 8 * time.Second
@@ -168,7 +168,7 @@ func TestSIGTERMWithWorkInFlight(t *testing.T) {
 
 	// The refresh is in flight once the fake holds an alerts request.
 	deadline := time.Now().Add(60 * time.Second)
-	for ft.Calls("/api/alerts") == 0 {
+	for ft.Calls(defendertest.GraphAlertsPath) == 0 {
 		if time.Now().After(deadline) {
 			t.Fatal("no alerts request within 60s")
 		}

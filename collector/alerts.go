@@ -12,12 +12,12 @@ import (
 	"github.com/defender-exporter/defender_exporter/defender"
 )
 
-func init() { register("alerts", newAlertsCollector, "mde") }
+func init() { register("alerts", newAlertsCollector, "graph", "mde") }
 
 var (
 	alertsDesc = newDesc("alerts",
 		"Defender alerts created within the lookback window, plus every unresolved alert.",
-		"severity", "status", "category", "detection_source")
+		"severity", "status", "category", "detection_source", "service_source")
 	alertsClassifiedDesc = newDesc("alerts_classified",
 		"Resolved alerts among defender_alerts, by classification and determination.",
 		"severity", "classification", "determination")
@@ -30,12 +30,22 @@ type alertsCollector struct {
 	lookback time.Duration
 }
 
+// newAlertsCollector builds the back end cfg.API names: Microsoft Graph's
+// alerts_v2 (alerts_graph.go) or the MDE API's /api/alerts (below). A
+// Collector made in code without an API gets the default, as the
+// configuration file does.
 func newAlertsCollector(cfg config.Collector) (Collector, error) {
 	lookback, err := lookbackOf(cfg)
 	if err != nil {
 		return nil, err
 	}
-	return &alertsCollector{lookback: lookback}, nil
+	switch apiOrDefault(cfg) {
+	case "graph":
+		return newGraphAlertsCollector(cfg, lookback)
+	case "mde":
+		return &alertsCollector{lookback: lookback}, nil
+	}
+	return nil, fmt.Errorf("collectors.alerts.api: %q is not a back end of alerts (have graph, mde)", cfg.API)
 }
 
 // alertsMaxPage is the documented page-size limit of /api/alerts.
@@ -54,7 +64,8 @@ func (c *alertsCollector) Refresh(ctx context.Context, t *Target) ([]prometheus.
 	add := func(a *defender.Alert) error {
 		sev := alertSeverity.canon(a.Severity)
 		status := alertStatus.canon(a.Status)
-		alerts.inc(sev, status, a.Category, a.DetectionSource)
+		// The MDE API does not say which product raised an alert.
+		alerts.inc(sev, status, a.Category, a.DetectionSource, "")
 		if status == "Resolved" {
 			classified.inc(sev, alertClassification.canon(a.Classification), a.Determination)
 		} else if !a.AlertCreationTime.IsZero() {

@@ -11,7 +11,7 @@ import (
 
 func TestAlertsGolden(t *testing.T) {
 	_, target := fakeTenant(t, defendertest.Size{Machines: 40, Alerts: 300})
-	c, err := newAlertsCollector(collectorConfig(t, "alerts"))
+	c, err := newAlertsCollector(collectorConfigAPI(t, "alerts", "mde"))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -22,7 +22,7 @@ func TestAlertsGolden(t *testing.T) {
 // fake's dataset, independently of the golden file.
 func TestAlertsCountsMatchData(t *testing.T) {
 	tenant, target := fakeTenant(t, defendertest.Size{Machines: 40, Alerts: 2000})
-	cfg := collectorConfig(t, "alerts")
+	cfg := collectorConfigAPI(t, "alerts", "mde")
 	c, _ := newAlertsCollector(cfg)
 	ms := refresh(t, c, target)
 
@@ -72,7 +72,7 @@ func TestAlertsCountsMatchData(t *testing.T) {
 // unresolved alerts.
 func TestAlertsCallCount(t *testing.T) {
 	tenant, target := fakeTenant(t, defendertest.Size{Machines: 40, Alerts: 25000})
-	cfg := collectorConfig(t, "alerts")
+	cfg := collectorConfigAPI(t, "alerts", "mde")
 	since := testNow.Add(-cfg.Lookback)
 	var recent, olderUnresolved int
 	for _, a := range tenant.Data().Alerts {
@@ -100,7 +100,7 @@ func TestAlertsCallCount(t *testing.T) {
 func TestAlertsFailure(t *testing.T) {
 	tenant, target := fakeTenant(t, defendertest.Size{Machines: 5, Alerts: 10})
 	tenant.SetFault("/api/alerts", defendertest.Fault{Status: 403})
-	c, _ := newAlertsCollector(collectorConfig(t, "alerts"))
+	c, _ := newAlertsCollector(collectorConfigAPI(t, "alerts", "mde"))
 	_, err := c.Refresh(context.Background(), target)
 	if !defender.IsStatus(err, 403) {
 		t.Fatalf("want a 403 APIError, got %v", err)

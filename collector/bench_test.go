@@ -198,6 +198,7 @@ func apiCallsOf(calls map[string]int) int {
 // it measures.
 var unlimited = map[defender.Family]defender.Limit{
 	defender.FamilyMDE: {}, defender.FamilyAVInfo: {}, defender.FamilyIncidents: {}, defender.FamilyHunting: {},
+	defender.FamilyGraph: {},
 }
 
 // benchClient is a client of a fake tenant in the child process.
@@ -391,7 +392,11 @@ func BenchmarkRefresh(b *testing.B) {
 		if collectorName == "av" {
 			collectorName = "av_health"
 		}
-		c, err := New(config.DefaultCollector(collectorName))
+		cfg := config.DefaultCollector(collectorName)
+		if collectorName == "alerts" {
+			cfg.API = "mde" // the Graph back end has its own rows, BenchmarkGraphAlerts
+		}
+		c, err := New(cfg)
 		if err != nil {
 			b.Fatal(err)
 		}
@@ -669,9 +674,25 @@ func TestRefreshCallsAreMinimal(t *testing.T) {
 	size := defendertest.Size{Machines: 12345, Alerts: 23456, Vulnerabilities: 9001, Recommendations: 180,
 		MachineActions: 400, Incidents: 777, Indicators: 120, Investigations: 250}
 	ft, target := fakeTenant(t, size)
+	type job struct{ name, api string }
+	var jobs []job
 	for _, name := range config.CollectorNames {
-		cfg := config.DefaultCollector(name)
+		apis := backends[name] // every back end this build has
+		if len(apis) == 0 {
+			apis = []string{""}
+		}
+		for _, api := range apis {
+			jobs = append(jobs, job{name, api})
+		}
+	}
+	for _, j := range jobs {
+		name := j.name
+		if j.api != "" {
+			name += " (" + j.api + ")"
+		}
+		cfg := config.DefaultCollector(j.name)
 		cfg.Enabled = true
+		cfg.API = j.api
 		c, err := New(cfg)
 		if err != nil {
 			t.Fatal(err)
@@ -778,7 +799,9 @@ func BenchmarkDecode(b *testing.B) {
 	target := &Target{Tenant: "bench", Client: client, Now: fixedNow, Logger: log.NewNopLogger()}
 	collectors := map[string]Collector{}
 	for _, name := range []string{"alerts", "machines"} {
-		c, err := New(config.DefaultCollector(name))
+		cfg := config.DefaultCollector(name)
+		cfg.API = "mde" // compared with encoding/json on the MDE API's entities
+		c, err := New(cfg)
 		if err != nil {
 			b.Fatal(err)
 		}

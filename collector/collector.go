@@ -93,6 +93,18 @@ func New(cfg config.Collector) (Collector, error) {
 	return withRetiredAdvice(c, cfg.Name), nil // retired.go
 }
 
+// apiOrDefault is the back end a multi-back-end collector reads: cfg.API, or
+// the configuration's default when a Collector made in code leaves it empty.
+func apiOrDefault(cfg config.Collector) string {
+	if cfg.API != "" {
+		return cfg.API
+	}
+	if apis := config.CollectorAPIs(cfg.Name); len(apis) > 0 {
+		return apis[0]
+	}
+	return ""
+}
+
 // lookbackOf checks the lookback of the collectors that have one. Config
 // validation already refuses a non-positive one; this guards collectors
 // built from a Collector made in code.

@@ -20,6 +20,7 @@ var apiEndpoints = []string{
 	"/api/configurationScore", "/api/vulnerabilities", "/api/recommendations", "/api/deviceavinfo",
 	"/api/machineactions", "/api/incidents", "/api/indicators", "/api/investigations",
 	secureScoresPath, identityHealthIssuesPath, identitySensorsPath,
+	defendertest.GraphAlertsPath, defendertest.GraphIncidentsPath,
 }
 
 // apiCalls sums the calls a fake tenant received on every API.

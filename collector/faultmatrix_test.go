@@ -116,7 +116,8 @@ func matrixClient(t *testing.T, name string, ft *defendertest.Tenant, app *defen
 const matrixBodyCap = 1 << 20
 
 // onlyCollectors is a collectors: section enabling exactly the named ones,
-// so that collectors other helpers add later do not join the matrix.
+// so that collectors other helpers add later do not join the matrix. Alerts
+// and incidents read the MDE and XDR back ends the rows were written for.
 func onlyCollectors(names ...string) string {
 	var b strings.Builder
 	b.WriteString("collectors:\n")
@@ -125,7 +126,14 @@ func onlyCollectors(names ...string) string {
 		for _, want := range names {
 			on = on || n == want
 		}
-		fmt.Fprintf(&b, "  %s: {enabled: %t}\n", n, on)
+		switch n {
+		case "alerts":
+			fmt.Fprintf(&b, "  %s: {enabled: %t, api: mde}\n", n, on)
+		case "incidents":
+			fmt.Fprintf(&b, "  %s: {enabled: %t, api: xdr}\n", n, on)
+		default:
+			fmt.Fprintf(&b, "  %s: {enabled: %t}\n", n, on)
+		}
 	}
 	return b.String()
 }
@@ -575,7 +583,7 @@ func faultRows() []faultRow {
 			requests: map[string]float64{"mde /api/alerts 200": 2},
 			check: func(t *testing.T, _, after string) {
 				got := dataSeries(after, faultTenant, "alerts")
-				want := []string{`defender_alerts{category="",detection_source="",severity="",status="",tenant="contoso"} 2`}
+				want := []string{`defender_alerts{category="",detection_source="",service_source="",severity="",status="",tenant="contoso"} 2`}
 				if strings.Join(got, "\n") != strings.Join(want, "\n") {
 					t.Errorf("null fields: got\n%s\nwant\n%s", strings.Join(got, "\n"), strings.Join(want, "\n"))
 				}

@@ -69,6 +69,15 @@ func collectorConfig(t testing.TB, name string) config.Collector {
 	return config.DefaultCollector(name)
 }
 
+// collectorConfigAPI is collectorConfig on the back end api ("mde", "xdr",
+// "graph").
+func collectorConfigAPI(t testing.TB, name, api string) config.Collector {
+	t.Helper()
+	c := config.DefaultCollector(name)
+	c.API = api
+	return c
+}
+
 // metricSet adapts a snapshot to prometheus.Collector for testutil.
 type metricSet []prometheus.Metric
 

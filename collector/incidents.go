@@ -12,7 +12,7 @@ import (
 	"github.com/defender-exporter/defender_exporter/defender"
 )
 
-func init() { register("incidents", newIncidentsCollector, "xdr") }
+func init() { register("incidents", newIncidentsCollector, "graph", "xdr") }
 
 var (
 	incidentsDesc = newDesc("incidents",
@@ -27,12 +27,20 @@ type incidentsCollector struct {
 	lookback time.Duration
 }
 
+// newIncidentsCollector builds the back end cfg.API names: Microsoft
+// Graph's incidents (incidents_graph.go) or XDR's /api/incidents (below).
 func newIncidentsCollector(cfg config.Collector) (Collector, error) {
 	lookback, err := lookbackOf(cfg)
 	if err != nil {
 		return nil, err
 	}
-	return &incidentsCollector{lookback: lookback}, nil
+	switch apiOrDefault(cfg) {
+	case "graph":
+		return &graphIncidentsCollector{lookback: lookback}, nil
+	case "xdr":
+		return &incidentsCollector{lookback: lookback}, nil
+	}
+	return nil, fmt.Errorf("collectors.incidents.api: %q is not a back end of incidents (have graph, xdr)", cfg.API)
 }
 
 // incidentsMaxPage is the documented page-size limit of XDR /api/incidents;

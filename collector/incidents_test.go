@@ -12,7 +12,7 @@ import (
 
 func TestIncidentsGolden(t *testing.T) {
 	_, target := fakeTenant(t, defendertest.Size{Machines: 50, Incidents: 300})
-	c, err := newIncidentsCollector(collectorConfig(t, "incidents"))
+	c, err := newIncidentsCollector(collectorConfigAPI(t, "incidents", "xdr"))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -24,7 +24,7 @@ func TestIncidentsGolden(t *testing.T) {
 // that did not skip them would miscount.
 func TestIncidentsMatchData(t *testing.T) {
 	tenant, target := fakeTenant(t, defendertest.Size{Machines: 40, Incidents: 1500})
-	cfg := collectorConfig(t, "incidents")
+	cfg := collectorConfigAPI(t, "incidents", "xdr")
 	c, _ := newIncidentsCollector(cfg)
 	ms := refresh(t, c, target)
 
@@ -70,7 +70,7 @@ func TestIncidentsMatchData(t *testing.T) {
 func TestIncidentsCallCount(t *testing.T) {
 	for _, n := range []int{1100, 40} {
 		tenant, target := fakeTenant(t, defendertest.Size{Machines: 40, Incidents: n})
-		cfg := collectorConfig(t, "incidents")
+		cfg := collectorConfigAPI(t, "incidents", "xdr")
 		since := testNow.Add(-cfg.Lookback)
 		var recent, olderUnresolved int
 		for _, x := range tenant.Data().Incidents {
@@ -93,7 +93,7 @@ func TestIncidentsCallCount(t *testing.T) {
 
 func TestIncidentsFailure(t *testing.T) {
 	tenant, target := fakeTenant(t, defendertest.Size{Machines: 10, Incidents: 250})
-	c, _ := newIncidentsCollector(collectorConfig(t, "incidents"))
+	c, _ := newIncidentsCollector(collectorConfigAPI(t, "incidents", "xdr"))
 	ms, err := c.Refresh(context.Background(), targetWithRoles(t, tenant, "AdvancedHunting.Read.All"))
 	if !defender.IsStatus(err, 403) || !strings.HasPrefix(err.Error(), "listing incidents: ") || ms != nil {
 		t.Fatalf("without Incident.Read.All: %v", err)

@@ -40,6 +40,9 @@ var planFamilies = []defender.Family{defender.FamilyMDE, defender.FamilyAVInfo, 
 var estimatedCalls = map[string]map[string]map[defender.Family]int{
 	"alerts": {
 		"mde": {defender.FamilyMDE: 2}, // created within the lookback + older unresolved
+		// One listing ("or" filter); later refreshes list the alerts
+		// updated since the previous one, nearly always one page.
+		"graph": {defender.FamilyGraph: 1},
 	},
 	// On the graph back end, posture collectors run built-in hunting
 	// queries (builtin_queries.go), one call each, from the hunting family
@@ -51,7 +54,8 @@ var estimatedCalls = map[string]map[string]map[defender.Family]int{
 	"av_health":       {"mde": {defender.FamilyAVInfo: 1}, "graph": {defender.FamilyHunting: 1}},
 	"machine_actions": {"": {defender.FamilyMDE: 1}},
 	"incidents": {
-		"xdr": {defender.FamilyIncidents: 2}, // as alerts
+		"xdr":   {defender.FamilyIncidents: 2}, // as alerts
+		"graph": {defender.FamilyGraph: 1},     // one listing ("or" filter)
 	},
 	"indicators":     {"": {defender.FamilyMDE: 1}},
 	"investigations": {"": {defender.FamilyMDE: 1}},

@@ -57,13 +57,13 @@ func TestPlanDefaultsFitEasily(t *testing.T) {
 	if p.basis() != "estimate" {
 		t.Errorf("basis = %q, want estimate", p.basis())
 	}
-	// mde: alerts 2/5m, machines 1/15m, scores 3/1h, vulnerabilities 1/1h,
-	// recommendations 1/1h, machine actions 1/5m.
+	// mde: machines 1/15m, scores 3/1h, vulnerabilities 1/1h,
+	// recommendations 1/1h, machine actions 1/5m; graph: alerts and
+	// incidents 1/5m each.
 	wantHour := map[defender.Family]float64{
-		defender.FamilyMDE:       24 + 4 + 3 + 1 + 1 + 12,
-		defender.FamilyAVInfo:    1,
-		defender.FamilyIncidents: 24,
-		defender.FamilyGraph:     1, // secure_score 1/1h; identity is off
+		defender.FamilyMDE:    4 + 3 + 1 + 1 + 12,
+		defender.FamilyAVInfo: 1,
+		defender.FamilyGraph:  12 + 12 + 1, // alerts, incidents, secure_score 1/1h; identity is off
 	}
 	for f, want := range wantHour {
 		fp := familyOf(t, p, f)
@@ -205,6 +205,7 @@ collectors:
   av_health: {enabled: false}
   machine_actions: {enabled: false}
   incidents: {enabled: false}
+  alerts: {api: mde}
 `), "test.yml", config.Options{})
 	if err != nil {
 		t.Fatal(err)
@@ -251,7 +252,7 @@ collectors:
 
 	// An alerts interval that breaks the hourly limit is warned about at
 	// reload, with the advice, using the observed cost.
-	cfg.Collectors["alerts"] = config.Collector{Name: "alerts", Enabled: true, Interval: 5 * time.Second, Lookback: 720 * time.Hour}
+	cfg.Collectors["alerts"] = config.Collector{Name: "alerts", Enabled: true, Interval: 5 * time.Second, Lookback: 720 * time.Hour, API: "mde"}
 	if err := s.Apply(cfg); err != nil {
 		t.Fatal(err)
 	}
@@ -266,7 +267,7 @@ collectors:
 // planner's figures before the first refresh are right for most tenants.
 func TestEstimatedCallsMatchSmallTenant(t *testing.T) {
 	small := defendertest.DefaultSize
-	small.Incidents = 60 // under one page of 100
+	small.Incidents = 40 // under one page: 50 on Graph, 100 on XDR
 	_, target := fakeTenant(t, small)
 	for name, byAPI := range estimatedCalls {
 		for api, want := range byAPI {

@@ -133,7 +133,7 @@ func reloadConfig(t *testing.T, f *reloadFleet, interval, lookback string, tenan
 		fmt.Fprintf(&b, "  - {name: %s, tenant_id: %s, client_id: %s, client_secret: x}\n", name, f.fakes[name].TenantID(), f.apps[name].ClientID)
 	}
 	b.WriteString(onlyCollectors("alerts", "machines"))
-	yml := strings.Replace(b.String(), "  alerts: {enabled: true}", fmt.Sprintf("  alerts: {enabled: true, interval: %s, lookback: %s}", interval, lookback), 1)
+	yml := strings.Replace(b.String(), "  alerts: {enabled: true, api: mde}", fmt.Sprintf("  alerts: {enabled: true, api: mde, interval: %s, lookback: %s}", interval, lookback), 1)
 	yml = strings.Replace(yml, "  machines: {enabled: true}", fmt.Sprintf("  machines: {enabled: true, interval: %s}", interval), 1)
 	cfg, err := config.Parse([]byte(yml), "reload.yml", config.Options{})
 	if err != nil {

@@ -28,6 +28,7 @@ func schedulerFor(t *testing.T, tenants map[string]*defendertest.Tenant) *Schedu
 		fmt.Fprintf(&yml, "  - {name: %s, tenant_id: %s, client_id: 00000000-0000-0000-0000-000000000001, client_secret: x}\n", name, ft.TenantID())
 	}
 	yml.WriteString(`collectors:
+  alerts: {api: mde}
   scores: {enabled: false}
   vulnerabilities: {enabled: false}
   recommendations: {enabled: false}
@@ -114,6 +115,7 @@ func TestReloadKeepsUnchangedJobs(t *testing.T) {
 	cfg, err := config.Parse([]byte(`tenants:
   - {name: contoso, tenant_id: `+a.TenantID()+`, client_id: 00000000-0000-0000-0000-000000000001, client_secret: x}
 collectors:
+  alerts: {api: mde}
   scores: {enabled: false}
   vulnerabilities: {enabled: false}
   recommendations: {enabled: false}

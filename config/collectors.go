@@ -24,13 +24,16 @@ type Collector struct {
 	// collector with more than one back end has it set, to its default when the file is silent;
 	// it is "" for collectors with a single back end.
 	API string
+	// FullLoadInterval (alerts on the graph back end) is how often a refresh lists every alert
+	// in scope instead of only those updated since the previous refresh.
+	FullLoadInterval time.Duration
 }
 
 // collectorAPIs lists each multi-back-end collector's choices, the default first. The MDE and XDR
 // APIs stop on 2027-02-01 (Microsoft 365 Message Center MC1220762).
 var collectorAPIs = map[string][]string{
-	"alerts":          {"mde", "graph"},
-	"incidents":       {"xdr", "graph"},
+	"alerts":          {"graph", "mde"},
+	"incidents":       {"graph", "xdr"},
 	"machines":        {"mde", "graph"},
 	"scores":          {"mde", "graph"},
 	"vulnerabilities": {"mde", "graph"},
@@ -60,7 +63,7 @@ const day = 24 * time.Hour
 // (Defender for Identity sensor health) is off because it needs that product, and refreshes every
 // 15m, as machines do, since a sensor can fail at any time and costs two calls to look at.
 var collectorDefaults = map[string]Collector{
-	"alerts":          {Enabled: true, Interval: 5 * time.Minute, Lookback: 30 * day},
+	"alerts":          {Enabled: true, Interval: 5 * time.Minute, Lookback: 30 * day, FullLoadInterval: 6 * time.Hour},
 	"machines":        {Enabled: true, Interval: 15 * time.Minute, StaleAfter: []time.Duration{day, 7 * day, 30 * day}},
 	"scores":          {Enabled: true, Interval: time.Hour},
 	"vulnerabilities": {Enabled: true, Interval: time.Hour},
@@ -104,6 +107,9 @@ func collectorKeys(name string) []string {
 	}
 	if name == "secure_score" {
 		keys = append(keys, "per_control")
+	}
+	if DefaultCollector(name).FullLoadInterval > 0 {
+		keys = append(keys, "full_load_interval")
 	}
 	return keys
 }
@@ -166,8 +172,14 @@ func (d *decoder) collectors(n *yaml.Node, path string) map[string]Collector {
 				if v, ok := d.boolean(o.v, o.path); ok {
 					c.PerControl = v
 				}
+			case "full_load_interval":
+				if v, ok := d.positive(o.v, o.path); ok {
+					c.FullLoadInterval = v
+					d.fullLoad = &fullLoadSetting{at: d.posOf(o.v, o.path)}
+				}
 			}
 		}
+		d.checkFullLoadAPI(c)
 		d.graphOnlyAggregates(c, opts)
 		out[p.key] = c
 	}

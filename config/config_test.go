@@ -145,10 +145,13 @@ func TestFullFile(t *testing.T) {
 	if !m.PerMachine || !reflect.DeepEqual(m.StaleAfter, []time.Duration{24 * time.Hour, 168 * time.Hour, 720 * time.Hour}) || m.Interval != 15*time.Minute {
 		t.Errorf("machines = %+v", m)
 	}
-	for name, api := range map[string]string{"alerts": "mde", "incidents": "xdr", "machines": "mde", "vulnerabilities": "graph", "scores": "mde", "indicators": ""} {
+	for name, api := range map[string]string{"alerts": "graph", "incidents": "xdr", "machines": "mde", "vulnerabilities": "graph", "scores": "mde", "indicators": ""} {
 		if c := cfg.Collectors[name]; c.API != api {
 			t.Errorf("%s: api %q, want %q", name, c.API, api)
 		}
+	}
+	if c := cfg.Collectors["alerts"]; c.FullLoadInterval != 4*time.Hour {
+		t.Errorf("alerts full_load_interval = %s, want 4h", c.FullLoadInterval)
 	}
 	if c := cfg.Collectors["machine_actions"]; c.Lookback != 7*24*time.Hour {
 		t.Errorf("machine_actions = %+v", c)
@@ -246,12 +249,16 @@ var badFiles = map[string]struct {
 	"bad-yaml-tab.yml":                   {5, "", "tab character"},
 	"bad-multi-doc.yml":                  {7, "", "remove the '---' separator"},
 	"bad-unknown-top-key.yml":            {1, "tenant", "did you mean tenants?"},
-	"bad-collector-unknown-key.yml":      {8, "collectors.alerts.intervall", "unknown key (known: enabled, interval, api, lookback); did you mean interval?"},
-	"bad-collector-api.yml":              {10, "collectors.incidents.api", "\"mde\" is not one of the choices: use xdr or graph"},
+	"bad-collector-unknown-key.yml":      {8, "collectors.alerts.intervall", "unknown key (known: enabled, interval, api, lookback, full_load_interval); did you mean interval?"},
+	"bad-collector-api.yml":              {10, "collectors.incidents.api", "\"mde\" is not one of the choices: use graph or xdr"},
 	"bad-machines-graph-per-machine.yml": {9, "collectors.machines.per_machine", "per_machine needs api: mde"},
 	"bad-machines-graph-stale-after.yml": {7, "collectors.machines.stale_after", "stale_after needs api: mde"},
 	"bad-collector-api-elsewhere.yml":    {8, "collectors.indicators.api", "api applies only to alerts, machines, scores, vulnerabilities, recommendations, av_health, incidents"},
 	"bad-collector-unknown-name.yml":     {7, "collectors.alert", "unknown collector (known: alerts, machines,"},
+	"bad-full-load-short.yml":            {7, "collectors.alerts.full_load_interval", "5m is shorter than the alerts interval of tenant contoso (10m): every refresh would be a full load; set it to at least 10m, or remove it for the default (6h)"},
+	"bad-full-load-tenant.yml":           {15, "collectors.alerts.full_load_interval", "1h is shorter than the alerts interval of tenant contoso (2h): every refresh would be a full load; set it to at least 2h"},
+	"bad-full-load-mde.yml":              {8, "collectors.alerts.full_load_interval", "applies only to api: graph (the mde back end lists every alert in scope on each refresh)"},
+	"bad-full-load-zero.yml":             {7, "collectors.alerts.full_load_interval", "must be greater than 0"},
 	"bad-collector-option-elsewhere.yml": {7, "collectors.scores.lookback", "lookback applies only to alerts, machine_actions, incidents, investigations"},
 	"bad-per-control-elsewhere.yml":      {8, "collectors.scores.per_control", "per_control applies only to secure_score"},
 	"bad-duration.yml":                   {7, "collectors.alerts.interval", "e.g. 30s, 5m, 1h, 7d"},
@@ -497,4 +504,22 @@ func TestMain(m *testing.M) {
 		os.Unsetenv(k)
 	}
 	os.Exit(m.Run())
+}
+
+// A full_load_interval equal to the alerts interval is a choice (every refresh lists everything),
+// not a mistake; the default needs no check, even against a longer interval.
+func TestFullLoadIntervalBounds(t *testing.T) {
+	const tenant = "tenants:\n  - {name: contoso, tenant_id: 11111111-1111-1111-1111-111111111111, client_id: 22222222-2222-2222-2222-222222222222, client_secret: x}\n"
+	for _, tc := range []struct{ collectors, want string }{
+		{"collectors:\n  alerts: {interval: 10m, full_load_interval: 10m}\n", "10m0s"},
+		{"collectors:\n  alerts: {interval: 12h}\n", "6h0m0s"},
+	} {
+		cfg, err := Parse([]byte(tenant+tc.collectors), "test.yml", testEnv())
+		if err != nil {
+			t.Fatalf("%s: %v", tc.collectors, err)
+		}
+		if got := cfg.Collectors["alerts"].FullLoadInterval.String(); got != tc.want {
+			t.Errorf("%s: full_load_interval %s, want %s", tc.collectors, got, tc.want)
+		}
+	}
 }

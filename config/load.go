@@ -167,6 +167,7 @@ func (d *decoder) config(root *yaml.Node, filename string) *Config {
 	if len(d.errs) == 0 {
 		// Only on an otherwise valid config: with bad intervals this would repeat their errors.
 		d.checkTimeouts(cfg, specs)
+		d.checkFullLoad(cfg)
 	}
 	return cfg
 }

@@ -33,6 +33,9 @@ type decoder struct {
 	errs     errorList
 	steps    int
 	aborted  bool
+	// fullLoad is where collectors.alerts.full_load_interval was written, if it was
+	// (checkFullLoad compares it with the tenants' alerts intervals).
+	fullLoad *fullLoadSetting
 }
 
 func (d *decoder) errAt(at pos, err error, format string, args ...any) {

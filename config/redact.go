@@ -56,6 +56,7 @@ type collectorView struct {
 	StaleAfter []string `yaml:"stale_after,omitempty,flow"`
 	PerMachine *bool    `yaml:"per_machine,omitempty"`
 	PerControl *bool    `yaml:"per_control,omitempty"`
+	FullLoad   string   `yaml:"full_load_interval,omitempty"`
 }
 
 type huntingView struct {
@@ -172,6 +173,11 @@ func (c *Config) Redacted() (string, error) {
 			col.Interval = 0
 		}
 		v := collectorView{Enabled: col.Enabled, API: col.API, Interval: optDuration(col.Interval), Lookback: optDuration(col.Lookback)}
+		if def := DefaultCollector(name).FullLoadInterval; col.API == "graph" && col.FullLoadInterval != def {
+			// Only when written: the default written out would be checked against
+			// the interval on reload, which the default is not.
+			v.FullLoad = optDuration(col.FullLoadInterval)
+		}
 		if name == "machines" {
 			v.StaleAfter = durations(col.StaleAfter)
 			v.PerMachine = &col.PerMachine

@@ -34,6 +34,7 @@ func TestRedacted(t *testing.T) {
 		"refresh_interval: 20m",
 		"secure_score: {enabled: true, interval: 2h, per_control: true}",
 		"secure_score 2h, identity 15m",
+		"full_load_interval: 4h",
 	} {
 		if !strings.Contains(out, want) {
 			t.Errorf("Redacted output lacks %q:\n%s", want, out)

@@ -30,7 +30,8 @@ const maxEmptyPages = 3
 // nextLink when $top is given, so while no nextLink has been seen, a full
 // page (PageSize entities) is followed by the same request with $skip
 // advanced by PageSize; a short page ends the listing. Once a listing has
-// used nextLinks, a page without one is the last.
+// used nextLinks, a page without one is the last. With req.NextLinkOnly
+// (Graph), only nextLinks are followed.
 //
 // An error from fn ends the listing and is returned as is.
 func List[T any](ctx context.Context, c *Client, req Request, fn func(*T) error) (stats ListStats, err error) {
@@ -103,7 +104,7 @@ func List[T any](ctx context.Context, c *Client, req Request, fn func(*T) error)
 			seen[nu.String()] = true
 			u, usedNextLink = nu, true
 
-		case !usedNextLink && req.PageSize > 0 && items == req.PageSize:
+		case !usedNextLink && !req.NextLinkOnly && req.PageSize > 0 && items == req.PageSize:
 			skip += req.PageSize
 			query.Set("$skip", strconv.Itoa(skip))
 			u = c.url(&req, query)

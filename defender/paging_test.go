@@ -114,6 +114,33 @@ func TestListNextLinkThenNoSkip(t *testing.T) {
 	}
 }
 
+// TestListNextLinkOnly: an API that pages only by nextLink (Graph) ends
+// at a full first page without one; the $skip fallback would cost a call,
+// and Graph's security API refuses a large $skip.
+func TestListNextLinkOnly(t *testing.T) {
+	for _, nextLinkOnly := range []bool{false, true} {
+		ts := newTestServer(t, nil)
+		ts.setAPI(func(w http.ResponseWriter, r *http.Request) {
+			if r.URL.Query().Get("$skip") != "" {
+				writeJSON(w, http.StatusBadRequest, `{"error":{"code":"BadRequest","message":"$skip is not supported"}}`)
+				return
+			}
+			writeJSON(w, 200, `{"value":[{"id":"a"},{"id":"b"}]}`)
+		})
+		c, _, _ := testClient(t, ts, nil)
+		req := alertsReq
+		req.PageSize = 2
+		req.NextLinkOnly = nextLinkOnly
+		stats, err := List(context.Background(), c, req, func(*item) error { return nil })
+		switch {
+		case nextLinkOnly && (err != nil || stats.Pages != 1 || ts.calls("/api/alerts") != 1):
+			t.Errorf("NextLinkOnly: stats %+v, %d calls, err %v; want 1 page, 1 call", stats, ts.calls("/api/alerts"), err)
+		case !nextLinkOnly && (err == nil || ts.calls("/api/alerts") != 2):
+			t.Errorf("without NextLinkOnly: %d calls, err %v; want the $skip call that this server refuses", ts.calls("/api/alerts"), err)
+		}
+	}
+}
+
 func TestListPageSizeParam(t *testing.T) {
 	var got string
 	ts := newTestServer(t, func(w http.ResponseWriter, r *http.Request) {

@@ -54,6 +54,12 @@ type Request struct {
 	NotFoundIsEmpty bool
 	Method          string // default GET
 	Body            []byte // sent as application/json
+
+	// NextLinkOnly says the API sends @odata.nextLink whenever more
+	// remain, $top or not (Graph): a full page without one is the last,
+	// and List never pages with $skip on its own (Graph's security API
+	// refuses a large $skip).
+	NextLinkOnly bool
 }
 
 func (r *Request) method() string {

@@ -86,6 +86,8 @@ func buildAPIs() map[string]*apiEntry {
 	// The Graph-only APIs: api_secure_score.go, api_identity.go.
 	entries = append(entries, secureScoreAPI())
 	entries = append(entries, identityAPIs()...)
+	// Graph's alerts_v2 and incidents (api_graph_*.go).
+	entries = append(entries, graphAlertsAPI(), graphIncidentsAPI())
 	m := make(map[string]*apiEntry, len(entries))
 	for _, e := range entries {
 		m[strings.ToLower(e.spec.path)] = e // lookupAPI lower-cases the request path
