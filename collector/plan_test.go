@@ -74,8 +74,8 @@ func TestPlanDefaultsFitEasily(t *testing.T) {
 			t.Errorf("%s: problems with the defaults: %v", f, fp.problems)
 		}
 	}
-	if len(p.families) != 4 {
-		t.Errorf("families = %d, want 4 (no hunting without queries)", len(p.families))
+	if len(p.families) != 3 {
+		t.Errorf("families = %d, want 3: mde, avinfo and graph (no hunting without queries, no XDR incidents on the graph default)", len(p.families))
 	}
 }
 

@@ -24,6 +24,7 @@ func TestRetiredAPIAdvice(t *testing.T) {
 	for _, c := range []struct {
 		name, endpoint, want string
 	}{
+		// alerts and incidents default to graph: the retired back ends are asked for below.
 		{"alerts", "/api/alerts", "the mde API answers that it is retired: set collectors.alerts.api: graph ("},
 		{"incidents", "/api/incidents", "the xdr API answers that it is retired: set collectors.incidents.api: graph ("},
 		{"machines", "/api/machines", "the mde API answers that it is retired: set collectors.machines.api: graph ("},
@@ -34,6 +35,12 @@ func TestRetiredAPIAdvice(t *testing.T) {
 		t.Run(c.name, func(t *testing.T) {
 			cfg := config.DefaultCollector(c.name)
 			cfg.Enabled = true
+			switch c.name {
+			case "alerts":
+				cfg.API = "mde"
+			case "incidents":
+				cfg.API = "xdr"
+			}
 			coll, err := New(cfg)
 			if err != nil {
 				t.Fatal(err)
