@@ -46,7 +46,7 @@ func (identityCollector) Refresh(ctx context.Context, t *Target) ([]prometheus.M
 		API: defender.APIGraph, Family: defender.FamilyGraph,
 		Endpoint: identityHealthIssuesPath, Path: identityHealthIssuesPath,
 	}, func(h *defender.IdentityHealthIssue) error {
-		issues.inc(graphEnumLabel(h.Severity), graphEnumLabel(h.Status), graphEnumLabel(h.HealthIssueType))
+		issues.inc(graphLabel(h.Severity), graphLabel(h.Status), graphLabel(h.HealthIssueType))
 		return nil
 	})
 	if err != nil {
@@ -57,7 +57,7 @@ func (identityCollector) Refresh(ctx context.Context, t *Target) ([]prometheus.M
 		API: defender.APIGraph, Family: defender.FamilyGraph,
 		Endpoint: identitySensorsPath, Path: identitySensorsPath,
 	}, func(s *defender.IdentitySensor) error {
-		sensors.inc(graphEnumLabel(s.HealthStatus), graphEnumLabel(s.DeploymentStatus), graphEnumLabel(s.SensorType))
+		sensors.inc(graphLabel(s.HealthStatus), graphLabel(s.DeploymentStatus), graphLabel(s.SensorType))
 		return nil
 	})
 	if err != nil {

@@ -34,7 +34,7 @@ func TestIdentityMatchData(t *testing.T) {
 	d := tenant.Data()
 	issues := map[[3]string]float64{}
 	for _, h := range d.IdentityHealthIssues {
-		issues[[3]string{graphEnumLabel(h.Severity), graphEnumLabel(h.Status), graphEnumLabel(h.HealthIssueType)}]++
+		issues[[3]string{graphLabel(h.Severity), graphLabel(h.Status), graphLabel(h.HealthIssueType)}]++
 	}
 	for k, want := range issues {
 		if got := valueOf(t, ms, "defender_identity_health_issues", `severity="`+k[0]+`"`, `status="`+k[1]+`"`, `type="`+k[2]+`"`); got != want {
@@ -43,7 +43,7 @@ func TestIdentityMatchData(t *testing.T) {
 	}
 	sensors := map[[3]string]float64{}
 	for _, s := range d.IdentitySensors {
-		sensors[[3]string{graphEnumLabel(s.HealthStatus), graphEnumLabel(s.DeploymentStatus), graphEnumLabel(s.SensorType)}]++
+		sensors[[3]string{graphLabel(s.HealthStatus), graphLabel(s.DeploymentStatus), graphLabel(s.SensorType)}]++
 	}
 	for k, want := range sensors {
 		if got := valueOf(t, ms, "defender_identity_sensors", `health_status="`+k[0]+`"`, `deployment_status="`+k[1]+`"`, `sensor_type="`+k[2]+`"`); got != want {
@@ -175,8 +175,8 @@ func TestGraphEnumLabel(t *testing.T) {
 		"": "", "high": "High", "High": "High", "notHealthyLow": "NotHealthyLow",
 		"unknownFutureValue": "UnknownFutureValue", "upToDate": "UpToDate", "1031": "1031", "élevé": "Élevé",
 	} {
-		if got := graphEnumLabel(in); got != want {
-			t.Errorf("graphEnumLabel(%q) = %q, want %q", in, got, want)
+		if got := graphLabel(in); got != want {
+			t.Errorf("graphLabel(%q) = %q, want %q", in, got, want)
 		}
 	}
 }
