@@ -232,7 +232,13 @@ func TestGraphSecurityDeterministicAndDrift(t *testing.T) {
 	d := a
 	start, newest := d.SecureScores[0].CurrentScore, d.SecureScores[0].CreatedDateTime.Time()
 	openBefore := openIssues(d)
+	for _, h := range d.IdentityHealthIssues {
+		if h.Severity == "high" && h.Status == "open" {
+			t.Fatalf("issue %q is open and High at start: the demo would fire DefenderIdentityHealthIssueHigh", h.DisplayName)
+		}
+	}
 	moved, toggled := false, false
+	high := start
 	now := testNow
 	for range 24 * 3600 / 5 {
 		now = now.Add(5 * time.Second)
@@ -243,6 +249,12 @@ func TestGraphSecurityDeterministicAndDrift(t *testing.T) {
 		}
 		if diff := s.CurrentScore - start; diff > 8 || diff < -8 {
 			t.Fatalf("at %v the score is %v, %v from the start: drift should stay within a few points", now, s.CurrentScore, diff)
+		}
+		// The demo must stay quiet: DefenderSecureScoreDropped fires at 2%
+		// of the maximum below the day's high.
+		high = max(high, s.CurrentScore)
+		if drop := high - s.CurrentScore; drop >= 0.02*s.MaxScore {
+			t.Fatalf("at %v the score is %v, %v below the day's high of %v: the demo would fire DefenderSecureScoreDropped", now, s.CurrentScore, drop, high)
 		}
 		toggled = toggled || openIssues(d) != openBefore
 	}
