@@ -145,11 +145,45 @@ func newLogger(f *flags, w io.Writer) (log.Logger, *slog.Logger) {
 	logger = level.NewFilter(logger, level.Allow(level.ParseDefault(f.logLevel, level.InfoValue())))
 	// exporter-toolkit wants a *slog.Logger; bridge it into the same go-kit
 	// logger so every line leaves the same way. The bridge brings its own
-	// time and caller, so it gets the logger before ours are added; the
-	// go-kit filter above does the level filtering for both.
-	slogger := slog.New(sloggokit.NewGoKitHandler(logger, slog.LevelDebug))
+	// time and caller, so it gets the logger before ours are added (with
+	// its time renamed and formatted as ours); the go-kit filter above does
+	// the level filtering for both.
+	slogger := slog.New(sloggokit.NewGoKitHandler(slogLines(logger), slog.LevelDebug))
 	logger = log.With(logger, "ts", log.DefaultTimestampUTC, "caller", log.DefaultCaller)
 	return logger, slogger
+}
+
+// slogLines makes the bridge's lines look like the exporter's: the bridge
+// writes level, caller, time (a time.Time, in the local zone), msg; ours
+// are level, ts (RFC 3339 in UTC, as log.DefaultTimestampUTC), caller, msg.
+func slogLines(next log.Logger) log.Logger {
+	return log.LoggerFunc(func(keyvals ...any) error {
+		out := make([]any, 0, len(keyvals))
+		var ts, caller []any
+		rest := keyvals
+		for len(rest) >= 2 {
+			k, v := rest[0], rest[1]
+			switch {
+			case k == slog.TimeKey && ts == nil:
+				if t, ok := v.(time.Time); ok {
+					ts = []any{"ts", t.UTC().Format(time.RFC3339Nano)}
+					rest = rest[2:]
+					continue
+				}
+			case k == "caller" && caller == nil:
+				caller = []any{k, v}
+				rest = rest[2:]
+				continue
+			}
+			if k == slog.MessageKey {
+				break // the record's own attributes follow
+			}
+			out = append(out, k, v)
+			rest = rest[2:]
+		}
+		out = append(append(append(out, ts...), caller...), rest...)
+		return next.Log(out...)
+	})
 }
 
 func run(args []string, stdout, stderr io.Writer) int {
