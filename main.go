@@ -217,7 +217,9 @@ func run(args []string, stdout, stderr io.Writer) int {
 	defer stop()
 
 	configFile := f.configFile
-	loadOpts := config.Options{}
+	// One tenant's unreadable credential file fails that tenant alone; the
+	// scheduler retries it until the file can be read.
+	loadOpts := config.Options{CredentialFilesPerTenant: true}
 	if f.demo {
 		demo, err := startDemo(logger)
 		if err != nil {

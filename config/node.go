@@ -33,6 +33,9 @@ type decoder struct {
 	errs     errorList
 	steps    int
 	aborted  bool
+
+	// credentialFilesPerTenant: Options.CredentialFilesPerTenant.
+	credentialFilesPerTenant bool
 }
 
 func (d *decoder) errAt(at pos, err error, format string, args ...any) {
