@@ -252,26 +252,10 @@ func run(args []string, stdout, stderr io.Writer) int {
 	reg.MustRegister(sched.Status())
 	defer sched.Stop()
 
-	reload := func() error {
-		cfg, err := store.Reload(configFile, loadOpts)
-		if err != nil {
-			return err
-		}
-		cfg = applyOverrides(cfg, f.overrides())
-		all := len(cfg.Tenants)
-		cfg = cfg.ForShard(shard)
-		if err := sched.Apply(cfg); err != nil {
-			return err
-		}
-		level.Info(logger).Log("msg", "configuration loaded", "source", cfg.Source, "tenants", len(cfg.Tenants), "collectors", strings.Join(enabledList(cfg), ","))
-		if shard.Sharded() {
-			level.Info(logger).Log("msg", "sharded: exporting this shard's tenants only", "shard", shard.Index, "shards", shard.Count, "tenants", len(cfg.Tenants), "of", all)
-			if len(cfg.Tenants) == 0 {
-				level.Warn(logger).Log("msg", "this shard owns no tenant: every tenant name hashes to another shard, so this replica exports only its own health", "shard", shard.Index, "shards", shard.Count)
-			}
-		}
-		return nil
-	}
+	reload := newReloader(reloadSetup{
+		store: store, file: configFile, opts: loadOpts, overrides: f.overrides(),
+		shard: shard, sched: sched, logger: logger,
+	})
 	if err := reload(); err != nil {
 		level.Error(logger).Log("msg", "cannot load the configuration", "err", err)
 		return 1
@@ -383,6 +367,50 @@ func run(args []string, stdout, stderr io.Writer) int {
 		}
 	}
 	return 0
+}
+
+// applier is what a reload hands the configuration to: the scheduler.
+type applier interface {
+	Apply(cfg *config.Config) error
+}
+
+// reloadSetup is what a reload works with.
+type reloadSetup struct {
+	store     *config.Store
+	file      string
+	opts      config.Options
+	overrides map[string]bool
+	shard     config.Shard
+	sched     applier
+	logger    log.Logger
+}
+
+// newReloader returns the function that loads the configuration and
+// applies it, at start-up and at every SIGHUP or /-/reload.
+func newReloader(r reloadSetup) func() error {
+	return func() error {
+		var cfg *config.Config
+		all := 0
+		// The store counts the reload successful only if applying it
+		// worked too.
+		_, err := r.store.ReloadWith(r.file, r.opts, func(loaded *config.Config) error {
+			cfg = applyOverrides(loaded, r.overrides)
+			all = len(cfg.Tenants)
+			cfg = cfg.ForShard(r.shard)
+			return r.sched.Apply(cfg)
+		})
+		if err != nil {
+			return err
+		}
+		level.Info(r.logger).Log("msg", "configuration loaded", "source", cfg.Source, "tenants", len(cfg.Tenants), "collectors", strings.Join(enabledList(cfg), ","))
+		if r.shard.Sharded() {
+			level.Info(r.logger).Log("msg", "sharded: exporting this shard's tenants only", "shard", r.shard.Index, "shards", r.shard.Count, "tenants", len(cfg.Tenants), "of", all)
+			if len(cfg.Tenants) == 0 {
+				level.Warn(r.logger).Log("msg", "this shard owns no tenant: every tenant name hashes to another shard, so this replica exports only its own health", "shard", r.shard.Index, "shards", r.shard.Count)
+			}
+		}
+		return nil
+	}
 }
 
 func checkConfig(f *flags, stdout, stderr io.Writer) int {
