@@ -262,19 +262,7 @@ func run(args []string, stdout, stderr io.Writer) int {
 	}
 
 	mux := http.NewServeMux()
-	handlerFor := func(g prometheus.Gatherer) http.Handler {
-		return promhttp.HandlerFor(g, promhttp.HandlerOpts{
-			ErrorLog:            slog.NewLogLogger(slogger.Handler(), slog.LevelError),
-			ErrorHandling:       promhttp.ContinueOnError,
-			MaxRequestsInFlight: f.maxRequests,
-			Registry:            exporterReg,
-		})
-	}
-	metricsHandler := handlerFor(prometheus.Gatherers{exporterReg, reg})
-	if !f.disableExporterStats {
-		metricsHandler = promhttp.InstrumentMetricHandler(exporterReg, metricsHandler)
-	}
-	mux.Handle(f.telemetryPath, sched.Handler(metricsHandler))
+	mux.Handle(f.telemetryPath, metricsHandler(f, sched, exporterReg, reg, slogger))
 	mux.HandleFunc("/-/healthy", func(w http.ResponseWriter, _ *http.Request) {
 		fmt.Fprintln(w, "Healthy.")
 	})
@@ -367,6 +355,42 @@ func run(args []string, stdout, stderr io.Writer) int {
 		}
 	}
 	return 0
+}
+
+// metricsHandler serves the telemetry path: the registries' metrics
+// (the exporter's own and the scheduler's status), then the scheduler's
+// rendered snapshots. --web.max-requests counts a scrape until its whole
+// answer is written: writing the snapshots to a slow scraper is the
+// expensive part.
+func metricsHandler(f *flags, sched *collector.Scheduler, exporterReg, reg *prometheus.Registry, slogger *slog.Logger) http.Handler {
+	h := limitInFlight(f.maxRequests, sched.Handler(promhttp.HandlerFor(prometheus.Gatherers{exporterReg, reg}, promhttp.HandlerOpts{
+		ErrorLog:      slog.NewLogLogger(slogger.Handler(), slog.LevelError),
+		ErrorHandling: promhttp.ContinueOnError,
+		Registry:      exporterReg,
+	})))
+	if !f.disableExporterStats {
+		// Outside the limit, so that a refused scrape is counted (code 503).
+		h = promhttp.InstrumentMetricHandler(exporterReg, h)
+	}
+	return h
+}
+
+// limitInFlight answers 503, as promhttp's MaxRequestsInFlight does, to a
+// request that would be the n+1th in flight; n <= 0 means no limit.
+func limitInFlight(n int, next http.Handler) http.Handler {
+	if n <= 0 {
+		return next
+	}
+	slots := make(chan struct{}, n)
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		select {
+		case slots <- struct{}{}:
+			defer func() { <-slots }()
+			next.ServeHTTP(w, r)
+		default:
+			http.Error(w, fmt.Sprintf("Limit of concurrent requests reached (%d), try again later.", n), http.StatusServiceUnavailable)
+		}
+	})
 }
 
 // applier is what a reload hands the configuration to: the scheduler.
