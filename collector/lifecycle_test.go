@@ -233,3 +233,64 @@ func grepLines(text, s string) string {
 	}
 	return strings.Join(out, "\n")
 }
+
+// stubborn is a collector whose refresh ignores its context and returns
+// only when release is closed, as one stuck in a long computation would.
+type stubborn struct {
+	entered chan struct{}
+	once    sync.Once
+	release chan struct{}
+}
+
+func (s *stubborn) Refresh(context.Context, *Target) ([]prometheus.Metric, error) {
+	s.once.Do(func() { close(s.entered) })
+	<-s.release
+	return nil, errors.New("released")
+}
+
+// TestScrapeWhileReplacedJobStops: a reload waits for the jobs it replaces
+// to stop; scrapes are served meanwhile.
+func TestScrapeWhileReplacedJobStops(t *testing.T) {
+	fleet := newReloadFleet(t, nil)
+	st := &stubborn{entered: make(chan struct{}), release: make(chan struct{})}
+	real := factories["alerts"]
+	factories["alerts"] = func(config.Collector) (Collector, error) { return st, nil }
+	t.Cleanup(func() { factories["alerts"] = real })
+	s := NewScheduler(log.NewNopLogger(), fleet.factory, SchedulerOptions{Now: fixedNow, MaxJitter: time.Millisecond})
+	defer s.Stop()
+	var releaseOnce sync.Once
+	release := func() { releaseOnce.Do(func() { close(st.release) }) }
+	defer release() // before Stop, which waits for the refresh
+	if err := s.Apply(reloadConfig(t, fleet, "5m", "720h", "contoso")); err != nil {
+		t.Fatal(err)
+	}
+	<-st.entered
+	// Another lookback: the alerts job is replaced, and its refresh does
+	// not end before release.
+	applied := make(chan error, 1)
+	go func() { applied <- s.Apply(reloadConfig(t, fleet, "5m", "2160h", "contoso")) }()
+	waitFor(t, "the reload to swap the jobs", func() bool {
+		if !s.mu.TryLock() {
+			return false
+		}
+		defer s.mu.Unlock()
+		return s.jobs[jobKey{tenant: "contoso", collector: "alerts"}].spec.coll.Lookback == 2160*time.Hour
+	})
+	scraped := make(chan struct{})
+	go func() {
+		_, _ = render(s)
+		close(scraped)
+	}()
+	select {
+	case <-scraped:
+	case <-time.After(10 * time.Second):
+		t.Error("a scrape waited for a replaced job to stop")
+	}
+	release()
+	if err := <-applied; err != nil {
+		t.Fatal(err)
+	}
+	<-scraped
+	s.Stop()
+	fleet.closeAll()
+}
