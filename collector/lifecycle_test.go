@@ -127,11 +127,11 @@ func TestBuildBackoff(t *testing.T) {
 // remote data or a metric constructor refusing a value would.
 type panicky struct{ calls atomic.Int32 }
 
-func (p *panicky) Refresh(context.Context, *Target) ([]prometheus.Metric, error) {
+func (p *panicky) Refresh(_ context.Context, t *Target) ([]prometheus.Metric, error) {
 	p.calls.Add(1)
-	var m map[string]int
-	m["boom"]++ // assignment to entry in nil map
-	return nil, nil
+	desc := prometheus.NewDesc("defender_test", "A metric with two labels.", []string{"tenant", "kind"}, nil)
+	// One label value short: MustNewConstMetric panics.
+	return []prometheus.Metric{prometheus.MustNewConstMetric(desc, prometheus.GaugeValue, 1, t.Tenant)}, nil
 }
 
 // TestRefreshPanicRecovered: a refresh that panics fails that collector
@@ -168,7 +168,7 @@ func TestRefreshPanicRecovered(t *testing.T) {
 	if n := strings.Count(text, "[running]"); n != 2 {
 		t.Errorf("%d stacks logged, want one per job:\n%s", n, text)
 	}
-	if !strings.Contains(text, "assignment to entry in nil map") || !strings.Contains(text, "lifecycle_test.go") {
+	if !strings.Contains(text, "inconsistent label cardinality") || !strings.Contains(text, "lifecycle_test.go") {
 		t.Errorf("the log does not say what panicked where:\n%s", text)
 	}
 	s.Stop()
@@ -291,6 +291,35 @@ func TestScrapeWhileReplacedJobStops(t *testing.T) {
 		t.Fatal(err)
 	}
 	<-scraped
+	s.Stop()
+	fleet.closeAll()
+}
+
+// TestClientBuildPanicFailsItsTenant: a client factory that panics (a
+// parser meeting a file it did not expect) fails that tenant alone.
+func TestClientBuildPanicFailsItsTenant(t *testing.T) {
+	fleet := newReloadFleet(t, nil)
+	logs := &lockedBuffer{}
+	s := NewScheduler(log.NewLogfmtLogger(logs), func(tc config.Tenant) (*defender.Client, error) {
+		if tc.Name == "fabrikam" {
+			panic("index out of range [3] with length 3")
+		}
+		return fleet.factory(tc)
+	}, SchedulerOptions{Manual: true, Now: fixedNow, BuildRetryBase: time.Hour})
+	defer s.Stop()
+	if err := s.Apply(reloadConfig(t, fleet, "5m", "720h", "contoso", "fabrikam")); err != nil {
+		t.Fatal(err)
+	}
+	s.RefreshNow(context.Background())
+	out := string(exposition(t, s))
+	for _, want := range []string{`defender_up{tenant="contoso"} 1`, `defender_up{tenant="fabrikam"} 0`} {
+		if !strings.Contains(out, want) {
+			t.Errorf("lacks %s", want)
+		}
+	}
+	if text := logs.String(); !strings.Contains(text, "index out of range") || !strings.Contains(text, "tenant=fabrikam") {
+		t.Errorf("the panic is not in the log:\n%s", text)
+	}
 	s.Stop()
 	fleet.closeAll()
 }
