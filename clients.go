@@ -24,6 +24,11 @@ func newClientFactory(reg prometheus.Registerer, logger log.Logger) *clientFacto
 }
 
 func (f *clientFactory) build(t config.Tenant) (*defender.Client, error) {
+	// One message naming the key and the file, whichever file it is (the
+	// federated token file is otherwise read only at the first token).
+	if err := t.CheckCredentialFiles(); err != nil {
+		return nil, fmt.Errorf("tenant %s: %w", t.Name, err)
+	}
 	opts, err := clientOptions(t)
 	if err != nil {
 		return nil, err

@@ -147,11 +147,45 @@ func newLogger(f *flags, w io.Writer) (log.Logger, *slog.Logger) {
 	logger = level.NewFilter(logger, level.Allow(level.ParseDefault(f.logLevel, level.InfoValue())))
 	// exporter-toolkit wants a *slog.Logger; bridge it into the same go-kit
 	// logger so every line leaves the same way. The bridge brings its own
-	// time and caller, so it gets the logger before ours are added; the
-	// go-kit filter above does the level filtering for both.
-	slogger := slog.New(sloggokit.NewGoKitHandler(logger, slog.LevelDebug))
+	// time and caller, so it gets the logger before ours are added (with
+	// its time renamed and formatted as ours); the go-kit filter above does
+	// the level filtering for both.
+	slogger := slog.New(sloggokit.NewGoKitHandler(slogLines(logger), slog.LevelDebug))
 	logger = log.With(logger, "ts", log.DefaultTimestampUTC, "caller", log.DefaultCaller)
 	return logger, slogger
+}
+
+// slogLines makes the bridge's lines look like the exporter's: the bridge
+// writes level, caller, time (a time.Time, in the local zone), msg; ours
+// are level, ts (RFC 3339 in UTC, as log.DefaultTimestampUTC), caller, msg.
+func slogLines(next log.Logger) log.Logger {
+	return log.LoggerFunc(func(keyvals ...any) error {
+		out := make([]any, 0, len(keyvals))
+		var ts, caller []any
+		rest := keyvals
+		for len(rest) >= 2 {
+			k, v := rest[0], rest[1]
+			switch {
+			case k == slog.TimeKey && ts == nil:
+				if t, ok := v.(time.Time); ok {
+					ts = []any{"ts", t.UTC().Format(time.RFC3339Nano)}
+					rest = rest[2:]
+					continue
+				}
+			case k == "caller" && caller == nil:
+				caller = []any{k, v}
+				rest = rest[2:]
+				continue
+			}
+			if k == slog.MessageKey {
+				break // the record's own attributes follow
+			}
+			out = append(out, k, v)
+			rest = rest[2:]
+		}
+		out = append(append(append(out, ts...), caller...), rest...)
+		return next.Log(out...)
+	})
 }
 
 func run(args []string, stdout, stderr io.Writer) int {
@@ -185,7 +219,9 @@ func run(args []string, stdout, stderr io.Writer) int {
 	defer stop()
 
 	configFile := f.configFile
-	loadOpts := config.Options{}
+	// One tenant's unreadable credential file fails that tenant alone; the
+	// scheduler retries it until the file can be read.
+	loadOpts := config.Options{CredentialFilesPerTenant: true}
 	if f.demo {
 		demo, err := startDemo(logger, f.demoAPI)
 		if err != nil {
@@ -218,45 +254,17 @@ func run(args []string, stdout, stderr io.Writer) int {
 	reg.MustRegister(sched.Status())
 	defer sched.Stop()
 
-	reload := func() error {
-		cfg, err := store.Reload(configFile, loadOpts)
-		if err != nil {
-			return err
-		}
-		cfg = applyOverrides(cfg, f.overrides())
-		all := len(cfg.Tenants)
-		cfg = cfg.ForShard(shard)
-		if err := sched.Apply(cfg); err != nil {
-			return err
-		}
-		level.Info(logger).Log("msg", "configuration loaded", "source", cfg.Source, "tenants", len(cfg.Tenants), "collectors", strings.Join(enabledList(cfg), ","))
-		if shard.Sharded() {
-			level.Info(logger).Log("msg", "sharded: exporting this shard's tenants only", "shard", shard.Index, "shards", shard.Count, "tenants", len(cfg.Tenants), "of", all)
-			if len(cfg.Tenants) == 0 {
-				level.Warn(logger).Log("msg", "this shard owns no tenant: every tenant name hashes to another shard, so this replica exports only its own health", "shard", shard.Index, "shards", shard.Count)
-			}
-		}
-		return nil
-	}
+	reload := newReloader(reloadSetup{
+		store: store, file: configFile, opts: loadOpts, overrides: f.overrides(),
+		shard: shard, sched: sched, logger: logger,
+	})
 	if err := reload(); err != nil {
 		level.Error(logger).Log("msg", "cannot load the configuration", "err", err)
 		return 1
 	}
 
 	mux := http.NewServeMux()
-	handlerFor := func(g prometheus.Gatherer) http.Handler {
-		return promhttp.HandlerFor(g, promhttp.HandlerOpts{
-			ErrorLog:            slog.NewLogLogger(slogger.Handler(), slog.LevelError),
-			ErrorHandling:       promhttp.ContinueOnError,
-			MaxRequestsInFlight: f.maxRequests,
-			Registry:            exporterReg,
-		})
-	}
-	metricsHandler := handlerFor(prometheus.Gatherers{exporterReg, reg})
-	if !f.disableExporterStats {
-		metricsHandler = promhttp.InstrumentMetricHandler(exporterReg, metricsHandler)
-	}
-	mux.Handle(f.telemetryPath, sched.Handler(metricsHandler))
+	mux.Handle(f.telemetryPath, metricsHandler(f, sched, exporterReg, reg, slogger))
 	mux.HandleFunc("/-/healthy", func(w http.ResponseWriter, _ *http.Request) {
 		fmt.Fprintln(w, "Healthy.")
 	})
@@ -349,6 +357,86 @@ func run(args []string, stdout, stderr io.Writer) int {
 		}
 	}
 	return 0
+}
+
+// metricsHandler serves the telemetry path: the registries' metrics
+// (the exporter's own and the scheduler's status), then the scheduler's
+// rendered snapshots. --web.max-requests counts a scrape until its whole
+// answer is written: writing the snapshots to a slow scraper is the
+// expensive part.
+func metricsHandler(f *flags, sched *collector.Scheduler, exporterReg, reg *prometheus.Registry, slogger *slog.Logger) http.Handler {
+	h := limitInFlight(f.maxRequests, sched.Handler(promhttp.HandlerFor(prometheus.Gatherers{exporterReg, reg}, promhttp.HandlerOpts{
+		ErrorLog:      slog.NewLogLogger(slogger.Handler(), slog.LevelError),
+		ErrorHandling: promhttp.ContinueOnError,
+		Registry:      exporterReg,
+	})))
+	if !f.disableExporterStats {
+		// Outside the limit, so that a refused scrape is counted (code 503).
+		h = promhttp.InstrumentMetricHandler(exporterReg, h)
+	}
+	return h
+}
+
+// limitInFlight answers 503, as promhttp's MaxRequestsInFlight does, to a
+// request that would be the n+1th in flight; n <= 0 means no limit.
+func limitInFlight(n int, next http.Handler) http.Handler {
+	if n <= 0 {
+		return next
+	}
+	slots := make(chan struct{}, n)
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		select {
+		case slots <- struct{}{}:
+			defer func() { <-slots }()
+			next.ServeHTTP(w, r)
+		default:
+			http.Error(w, fmt.Sprintf("Limit of concurrent requests reached (%d), try again later.", n), http.StatusServiceUnavailable)
+		}
+	})
+}
+
+// applier is what a reload hands the configuration to: the scheduler.
+type applier interface {
+	Apply(cfg *config.Config) error
+}
+
+// reloadSetup is what a reload works with.
+type reloadSetup struct {
+	store     *config.Store
+	file      string
+	opts      config.Options
+	overrides map[string]bool
+	shard     config.Shard
+	sched     applier
+	logger    log.Logger
+}
+
+// newReloader returns the function that loads the configuration and
+// applies it, at start-up and at every SIGHUP or /-/reload.
+func newReloader(r reloadSetup) func() error {
+	return func() error {
+		var cfg *config.Config
+		all := 0
+		// The store counts the reload successful only if applying it
+		// worked too.
+		_, err := r.store.ReloadWith(r.file, r.opts, func(loaded *config.Config) error {
+			cfg = applyOverrides(loaded, r.overrides)
+			all = len(cfg.Tenants)
+			cfg = cfg.ForShard(r.shard)
+			return r.sched.Apply(cfg)
+		})
+		if err != nil {
+			return err
+		}
+		level.Info(r.logger).Log("msg", "configuration loaded", "source", cfg.Source, "tenants", len(cfg.Tenants), "collectors", strings.Join(enabledList(cfg), ","))
+		if r.shard.Sharded() {
+			level.Info(r.logger).Log("msg", "sharded: exporting this shard's tenants only", "shard", r.shard.Index, "shards", r.shard.Count, "tenants", len(cfg.Tenants), "of", all)
+			if len(cfg.Tenants) == 0 {
+				level.Warn(r.logger).Log("msg", "this shard owns no tenant: every tenant name hashes to another shard, so this replica exports only its own health", "shard", r.shard.Index, "shards", r.shard.Count)
+			}
+		}
+		return nil
+	}
 }
 
 func checkConfig(f *flags, stdout, stderr io.Writer) int {

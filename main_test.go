@@ -26,7 +26,11 @@ func TestMain(m *testing.M) {
 		os.Exit(1)
 	}
 	binary = filepath.Join(dir, "defender_exporter")
-	build := exec.Command("go", "build", "-race", "-o", binary, ".")
+	buildArgs := []string{"build", "-o", binary}
+	if raceEnabled {
+		buildArgs = append(buildArgs, "-race")
+	}
+	build := exec.Command("go", append(buildArgs, ".")...)
 	build.Stdout, build.Stderr = os.Stderr, os.Stderr
 	if err := build.Run(); err != nil {
 		fmt.Fprintln(os.Stderr, "building the exporter:", err)
@@ -53,6 +57,17 @@ type exporter struct {
 	cmd  *exec.Cmd
 	addr string
 	log  *syncBuffer
+	// exited is closed once the process has ended and waitErr holds what
+	// cmd.Wait said; one goroutine waits, so that an early exit is seen
+	// at once. Use wait, never cmd.Wait.
+	exited  chan struct{}
+	waitErr error
+}
+
+// wait waits for the process to end and returns cmd.Wait's answer.
+func (e *exporter) wait() error {
+	<-e.exited
+	return e.waitErr
 }
 
 type syncBuffer struct {
@@ -74,16 +89,22 @@ func (b *syncBuffer) String() string {
 
 func startExporter(t *testing.T, args ...string) *exporter {
 	t.Helper()
-	e := &exporter{addr: freeAddr(t), log: newSyncBuffer()}
+	e := &exporter{addr: freeAddr(t), log: newSyncBuffer(), exited: make(chan struct{})}
 	e.cmd = exec.Command(binary, append([]string{"--web.listen-address=" + e.addr}, args...)...)
 	e.cmd.Stdout, e.cmd.Stderr = e.log, e.log
 	if err := e.cmd.Start(); err != nil {
 		t.Fatal(err)
 	}
+	go func() {
+		e.waitErr = e.cmd.Wait()
+		close(e.exited)
+	}()
 	t.Cleanup(func() {
-		if e.cmd.ProcessState == nil {
-			e.cmd.Process.Kill()
-			e.cmd.Wait()
+		select {
+		case <-e.exited:
+		default:
+			_ = e.cmd.Process.Kill()
+			_ = e.wait()
 		}
 		if t.Failed() {
 			t.Logf("exporter log:\n%s", e.log.String())
@@ -94,6 +115,38 @@ func startExporter(t *testing.T, args ...string) *exporter {
 
 func (e *exporter) get(t *testing.T, path string) (int, string) {
 	t.Helper()
+	return e.fetch(path)
+}
+
+// waitReady polls /-/ready; the deadline is generous because it bounds a
+// failure, not a measurement.
+func (e *exporter) waitReady(t *testing.T) {
+	t.Helper()
+	if err := e.awaitReady(90 * time.Second); err != nil {
+		t.Fatal(err)
+	}
+}
+
+// awaitReady polls /-/ready until it answers 200, the process exits, or
+// the deadline passes.
+func (e *exporter) awaitReady(limit time.Duration) error {
+	deadline := time.Now().Add(limit)
+	for time.Now().Before(deadline) {
+		if code, _ := e.fetch("/-/ready"); code == http.StatusOK {
+			return nil
+		}
+		select {
+		case <-e.exited:
+			// Wait has returned, so the output is complete.
+			return fmt.Errorf("exporter exited before it was ready (%v); its output:\n%s", e.waitErr, e.log.String())
+		case <-time.After(200 * time.Millisecond):
+		}
+	}
+	return fmt.Errorf("exporter not ready after %s; its output:\n%s", limit, e.log.String())
+}
+
+// fetch GETs path; a failed request is status 0 with the error as body.
+func (e *exporter) fetch(path string) (int, string) {
 	resp, err := http.Get("http://" + e.addr + path)
 	if err != nil {
 		return 0, err.Error()
@@ -103,21 +156,20 @@ func (e *exporter) get(t *testing.T, path string) (int, string) {
 	return resp.StatusCode, string(b)
 }
 
-// waitReady polls /-/ready; the deadline is generous because it bounds a
-// failure, not a measurement.
-func (e *exporter) waitReady(t *testing.T) {
-	t.Helper()
-	deadline := time.Now().Add(90 * time.Second)
-	for time.Now().Before(deadline) {
-		if code, _ := e.get(t, "/-/ready"); code == http.StatusOK {
-			return
-		}
-		if e.cmd.ProcessState != nil {
-			t.Fatalf("exporter exited early")
-		}
-		time.Sleep(200 * time.Millisecond)
+// TestEarlyExitReportedAtOnce: an exporter that exits during start-up is
+// reported as soon as it has gone, with its exit status and its output,
+// instead of after the readiness deadline.
+func TestEarlyExitReportedAtOnce(t *testing.T) {
+	e := startExporter(t, "--config.file="+filepath.Join(t.TempDir(), "missing.yml"))
+	err := e.awaitReady(90 * time.Second)
+	if err == nil {
+		t.Fatal("an exporter without its configuration file became ready")
 	}
-	t.Fatalf("exporter not ready after 90s")
+	for _, want := range []string{"exited", "exit status 1", "cannot load the configuration", "missing.yml"} {
+		if !strings.Contains(err.Error(), want) {
+			t.Errorf("the report lacks %q:\n%v", want, err)
+		}
+	}
 }
 
 func TestDemoServesMetrics(t *testing.T) {
@@ -160,11 +212,9 @@ func TestDemoServesMetrics(t *testing.T) {
 	if err := e.cmd.Process.Signal(syscall.SIGTERM); err != nil {
 		t.Fatal(err)
 	}
-	done := make(chan error, 1)
-	go func() { done <- e.cmd.Wait() }()
 	select {
-	case err := <-done:
-		if err != nil {
+	case <-e.exited:
+		if err := e.wait(); err != nil {
 			t.Errorf("exit after SIGTERM: %v", err)
 		}
 	case <-time.After(30 * time.Second):

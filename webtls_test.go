@@ -190,11 +190,9 @@ func TestSIGTERMWithWorkInFlight(t *testing.T) {
 	if err := e.cmd.Process.Signal(syscall.SIGTERM); err != nil {
 		t.Fatal(err)
 	}
-	done := make(chan error, 1)
-	go func() { done <- e.cmd.Wait() }()
 	select {
-	case err := <-done:
-		if err != nil {
+	case <-e.exited:
+		if err := e.wait(); err != nil {
 			t.Errorf("exit after SIGTERM: %v", err)
 		}
 	case <-time.After(requestTimeout):

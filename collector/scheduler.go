@@ -8,6 +8,8 @@ import (
 	"math/rand/v2"
 	"reflect"
 	"regexp"
+	"runtime/debug"
+	"slices"
 	"sort"
 	"sync"
 	"sync/atomic"
@@ -48,8 +50,17 @@ type SchedulerOptions struct {
 	// Tests use it to decide exactly when Defender is called.
 	Manual bool
 	// OnTenantRemoved is called with the name of a tenant dropped by a
-	// reload, to delete its series from other metric families.
+	// reload, to delete its series from other metric families. It is
+	// called once the tenant's jobs have stopped and its client is closed,
+	// so that nothing records a series of the tenant afterwards.
 	OnTenantRemoved func(tenant string)
+	// BuildRetryBase and BuildRetryMax pace the retries of a tenant whose
+	// client could not be built (a credential file missing, unreadable or
+	// not yet valid): the first retry comes after BuildRetryBase, each
+	// next one after twice the last wait, never more than BuildRetryMax.
+	// Defaults 2s and 1m: a build reads local files only, and a fixed
+	// file should be picked up soon.
+	BuildRetryBase, BuildRetryMax time.Duration
 }
 
 // Scheduler runs every (tenant, collector) job on its own interval and
@@ -64,6 +75,11 @@ type Scheduler struct {
 	// ran to its end, with the state it stored.
 	onRefresh func(key jobKey, st *jobState)
 
+	// applyMu serialises Apply. It is not mu: a reload builds clients
+	// and waits for replaced jobs to stop, and scrapes, which take mu,
+	// must not wait for that.
+	applyMu sync.Mutex
+
 	mu      sync.Mutex
 	tenants map[string]*tenantState
 	jobs    map[jobKey]*job
@@ -77,13 +93,37 @@ type Scheduler struct {
 type jobKey struct{ tenant, collector, query string }
 
 type tenantState struct {
-	cfg    config.Tenant
-	client *defender.Client
-	err    error // why client is nil
+	cfg config.Tenant
+	// conn is the tenant's client, or why there is none. A client that
+	// failed to build is built again (by a retry or the next reload) on
+	// the same tenantState, so that the jobs, which keep a pointer to it,
+	// pick the new client up.
+	conn atomic.Pointer[tenantConn]
 	// sem holds TenantConcurrency slots; a refresh takes one of these
 	// before one of the scheduler's, so a tenant's waiting refreshes
 	// queue here without holding global slots.
 	sem chan struct{}
+
+	retryMu   sync.Mutex
+	retryStop context.CancelFunc // of the running retry loop, nil if none
+	retryDone chan struct{}
+}
+
+// tenantConn is an immutable (client, error) pair: exactly one is set.
+type tenantConn struct {
+	client *defender.Client
+	err    error
+	// logged is the fingerprint of the build error last logged at error
+	// level, so that a retry failing the same way is not logged again.
+	logged string
+}
+
+func (st *tenantState) client() (*defender.Client, error) {
+	c := st.conn.Load()
+	if c == nil {
+		return nil, errors.New("not built yet")
+	}
+	return c.client, c.err
 }
 
 // NewScheduler returns a scheduler with no jobs; Apply gives it some.
@@ -101,6 +141,13 @@ func NewScheduler(logger log.Logger, newClient ClientFactory, opts SchedulerOpti
 		opts.TenantConcurrency = 2
 	}
 	opts.TenantConcurrency = min(opts.TenantConcurrency, opts.Concurrency)
+	if opts.BuildRetryBase <= 0 {
+		opts.BuildRetryBase = 2 * time.Second
+	}
+	if opts.BuildRetryMax <= 0 {
+		opts.BuildRetryMax = time.Minute
+	}
+	opts.BuildRetryMax = max(opts.BuildRetryMax, opts.BuildRetryBase)
 	return &Scheduler{
 		logger:    logger,
 		opts:      opts,
@@ -125,11 +172,22 @@ type jobSpec struct {
 // Apply makes the running jobs match cfg. Jobs whose tenant and collector
 // configuration are unchanged keep running untouched; a changed job is
 // restarted with its last snapshot carried over, so a reload never makes
-// metrics disappear that the new configuration still produces.
+// metrics disappear that the new configuration still produces. A tenant
+// whose client could not be built is built again, even when its
+// configuration is unchanged: the files it names may have been fixed.
+//
+// The scheduler's lock is held only to read the current jobs and to swap
+// in the new ones: building clients and waiting for replaced jobs to stop
+// happen outside it, so scrapes go on during a reload.
 func (s *Scheduler) Apply(cfg *config.Config) error {
+	s.applyMu.Lock()
+	defer s.applyMu.Unlock()
 	s.mu.Lock()
-	defer s.mu.Unlock()
-	if s.stopped {
+	stopped := s.stopped
+	curJobs := maps.Clone(s.jobs)
+	curTenants := maps.Clone(s.tenants)
+	s.mu.Unlock()
+	if stopped {
 		return errors.New("scheduler stopped")
 	}
 
@@ -156,7 +214,7 @@ func (s *Scheduler) Apply(cfg *config.Config) error {
 			}
 			key := jobKey{tenant: t.Name, collector: name}
 			spec := jobSpec{tenant: t, coll: cc, interval: cfg.Interval(t, name)}
-			if old, ok := s.jobs[key]; ok && reflect.DeepEqual(old.spec, spec) {
+			if old, ok := curJobs[key]; ok && reflect.DeepEqual(old.spec, spec) {
 				plan = append(plan, planned{key: key, spec: spec})
 				continue
 			}
@@ -170,7 +228,7 @@ func (s *Scheduler) Apply(cfg *config.Config) error {
 		for _, q := range cfg.Hunting.Queries {
 			key := jobKey{tenant: t.Name, collector: huntingCollector, query: q.Name}
 			spec := jobSpec{tenant: t, query: q, huntingAPI: cfg.Hunting.API, interval: q.Interval}
-			if old, ok := s.jobs[key]; ok && reflect.DeepEqual(old.spec, spec) {
+			if old, ok := curJobs[key]; ok && reflect.DeepEqual(old.spec, spec) {
 				plan = append(plan, planned{key: key, spec: spec})
 				continue
 			}
@@ -182,67 +240,264 @@ func (s *Scheduler) Apply(cfg *config.Config) error {
 		}
 	}
 
-	// Tenants: keep clients whose configuration is unchanged.
-	var dropped []*defender.Client
-	for name, st := range s.tenants {
+	// Tenants: keep the clients of unchanged tenants; build the others,
+	// and again those whose client failed.
+	tenants := make(map[string]*tenantState, len(wantTenants))
+	var (
+		dropped []*tenantState                          // removed or changed: their jobs stop
+		created []*tenantState                          // new tenantStates: closed if the swap fails
+		rebuilt []*tenantState                          // failed before, built again in place
+		removed []string                                // tenant names gone from the configuration
+		failed  []*tenantState                          // built in vain: retried
+		names   = slices.Sorted(maps.Keys(wantTenants)) // build and log in a stable order
+	)
+	for name, st := range curTenants {
 		if t, ok := wantTenants[name]; !ok || !reflect.DeepEqual(t, st.cfg) {
-			delete(s.tenants, name)
-			if st.client != nil {
-				dropped = append(dropped, st.client)
-			}
-			if !ok && s.opts.OnTenantRemoved != nil {
-				s.opts.OnTenantRemoved(name)
+			dropped = append(dropped, st)
+			if !ok {
+				removed = append(removed, name)
 			}
 		}
 	}
-	for name, t := range wantTenants {
-		if _, ok := s.tenants[name]; ok {
-			continue
+	for _, name := range names {
+		t := wantTenants[name]
+		st, ok := curTenants[name]
+		switch {
+		case ok && reflect.DeepEqual(t, st.cfg):
+			if client, _ := st.client(); client != nil {
+				tenants[name] = st
+				continue
+			}
+			st.stopRetry()
+			rebuilt = append(rebuilt, st)
+		default:
+			st = &tenantState{cfg: t, sem: make(chan struct{}, s.opts.TenantConcurrency)}
+			created = append(created, st)
 		}
-		client, err := s.newClient(t)
-		if err != nil {
-			level.Error(s.logger).Log("msg", "cannot set up tenant; its collectors will fail until the configuration is fixed", "tenant", name, "err", err)
+		tenants[name] = st
+		if !s.build(st, 0) {
+			failed = append(failed, st)
 		}
-		s.tenants[name] = &tenantState{cfg: t, client: client, err: err, sem: make(chan struct{}, s.opts.TenantConcurrency)}
 	}
 
-	want := map[jobKey]bool{}
+	intervalJobs := make(map[jobKey]*job, len(plan))
 	for _, p := range plan {
-		want[p.key] = true
-		old := s.jobs[p.key]
-		if p.coll == nil {
-			continue // unchanged
-		}
-		j := s.newJob(p.key, p.spec, p.coll, s.tenants[p.key.tenant])
-		if old != nil {
-			old.stop()
-			j.state.Store(old.state.Load())
-		}
-		s.jobs[p.key] = j
-		if !s.opts.Manual {
-			j.start(s.jitter(p.spec.interval))
-		}
+		intervalJobs[p.key] = &job{interval: p.spec.interval}
 	}
-	for key, j := range s.jobs {
-		if !want[key] {
-			j.stop()
-			delete(s.jobs, key)
-		}
-	}
-	s.planner.setJobs(s.jobs)
-	intervals, err := renderSnapshot(intervalMetrics(s.jobs))
+	intervals, err := renderSnapshot(intervalMetrics(intervalJobs))
 	if err != nil {
 		// Label values that passed the config check: cannot happen.
+		for _, st := range created {
+			st.close()
+		}
 		return fmt.Errorf("rendering the collectors' intervals: %w", err)
 	}
+
+	// Swap: the new job set is served from here on.
+	s.mu.Lock()
+	if s.stopped {
+		s.mu.Unlock()
+		for _, st := range created {
+			st.close()
+		}
+		return errors.New("scheduler stopped")
+	}
+	jobs := make(map[jobKey]*job, len(plan))
+	// carried is the snapshot the new job got from the old one.
+	type replacement struct {
+		old, new *job
+		carried  *jobState
+	}
+	var started []replacement
+	for _, p := range plan {
+		old := s.jobs[p.key]
+		if p.coll == nil {
+			jobs[p.key] = old // unchanged
+			continue
+		}
+		j := s.newJob(p.key, p.spec, p.coll, tenants[p.key.tenant])
+		r := replacement{old: old, new: j}
+		if old != nil {
+			// Until the old job has stopped, its snapshot is served.
+			r.carried = old.state.Load()
+			j.state.Store(r.carried)
+		}
+		jobs[p.key] = j
+		started = append(started, r)
+	}
+	var stopping []*job
+	for key, j := range s.jobs {
+		if jobs[key] != j {
+			stopping = append(stopping, j)
+		}
+	}
+	s.jobs = jobs
+	s.tenants = tenants
 	s.intervals = intervals
+	s.planner.setJobs(s.jobs)
+	s.mu.Unlock()
+
+	// Outside the lock: wait for the replaced jobs, then start their
+	// successors with the snapshot the old ones ended with.
+	for _, j := range stopping {
+		j.stop()
+	}
+	for _, r := range started {
+		if r.old != nil {
+			// The old job may have finished a refresh since the swap.
+			// CompareAndSwap: a RefreshNow may have refreshed the new
+			// job meanwhile, and then its own state is newer.
+			r.new.state.CompareAndSwap(r.carried, r.old.state.Load())
+		}
+	}
 	// Every job that used a dropped client has stopped (a changed tenant
 	// changes all its jobs): release its connections now rather than at
 	// the transport's idle timeout, reload after reload.
-	for _, c := range dropped {
-		c.Close()
+	for _, st := range dropped {
+		st.close()
+	}
+	// Only now that nothing of theirs runs any more, the removed tenants'
+	// series elsewhere (request metrics) go.
+	if s.opts.OnTenantRemoved != nil {
+		for _, name := range removed {
+			s.opts.OnTenantRemoved(name)
+		}
+	}
+
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.stopped {
+		return errors.New("scheduler stopped")
+	}
+	if !s.opts.Manual {
+		for _, r := range started {
+			r.new.start(s.jitter(r.new.interval))
+		}
+	}
+	for _, st := range failed {
+		s.startRetry(st)
+	}
+	for _, st := range rebuilt {
+		if client, _ := st.client(); client != nil {
+			s.kickLocked(st)
+		}
 	}
 	return nil
+}
+
+// build builds st's client and stores the outcome; it reports whether a
+// client came out. A failure is logged at error level (the tenant and the
+// file it names are in the message) by a reload (attempt 0), and by a
+// retry (attempt > 0) only when it fails differently from the last time.
+func (s *Scheduler) build(st *tenantState, attempt int) bool {
+	client, err := s.newClientSafe(st.cfg)
+	prev := st.conn.Load()
+	if err == nil {
+		st.conn.Store(&tenantConn{client: client})
+		if prev != nil && prev.err != nil {
+			level.Info(s.logger).Log("msg", "tenant set up; its collectors refresh now", "tenant", st.cfg.Name)
+		}
+		return true
+	}
+	next := &tenantConn{err: err, logged: errorFingerprint(err)}
+	if attempt > 0 && prev != nil && prev.logged == next.logged {
+		level.Debug(s.logger).Log("msg", "tenant still cannot be set up", "tenant", st.cfg.Name, "attempt", attempt+1, "err", err)
+	} else {
+		level.Error(s.logger).Log("msg", "cannot set up tenant; its collectors fail until it can be, retrying with backoff and at every reload", "tenant", st.cfg.Name, "err", err)
+	}
+	st.conn.Store(next)
+	return false
+}
+
+// newClientSafe is the client factory with a panic (a parser meeting a
+// file it did not expect) turned into an error for that tenant.
+func (s *Scheduler) newClientSafe(t config.Tenant) (c *defender.Client, err error) {
+	defer func() {
+		if r := recover(); r != nil {
+			c, err = nil, fmt.Errorf("tenant %s: building the client panicked: %v", t.Name, r)
+			level.Error(s.logger).Log("msg", "building a client panicked", "tenant", t.Name, "panic", fmt.Sprint(r), "stack", string(debug.Stack()))
+		}
+	}()
+	return s.newClient(t)
+}
+
+// buildBackoff is the wait before retry number attempt (from 0) of a
+// failed build: base, doubled each time, capped at max.
+func buildBackoff(attempt int, base, max time.Duration) time.Duration {
+	d := base
+	for range attempt {
+		if d >= max/2 {
+			return max
+		}
+		d *= 2
+	}
+	return min(d, max)
+}
+
+// startRetry starts st's retry loop unless one runs; s.mu held, so that
+// Stop cannot miss it.
+func (s *Scheduler) startRetry(st *tenantState) {
+	st.retryMu.Lock()
+	defer st.retryMu.Unlock()
+	if st.retryStop != nil {
+		return
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan struct{})
+	st.retryStop, st.retryDone = cancel, done
+	go func() {
+		defer close(done)
+		for attempt := 0; ; attempt++ {
+			timer := time.NewTimer(buildBackoff(attempt, s.opts.BuildRetryBase, s.opts.BuildRetryMax))
+			select {
+			case <-ctx.Done():
+				timer.Stop()
+				return
+			case <-timer.C:
+			}
+			if s.build(st, attempt+1) {
+				s.mu.Lock()
+				if s.tenants[st.cfg.Name] == st {
+					s.kickLocked(st)
+				}
+				s.mu.Unlock()
+				return
+			}
+		}
+	}()
+}
+
+// stopRetry ends st's retry loop, if any, and waits for it.
+func (st *tenantState) stopRetry() {
+	st.retryMu.Lock()
+	stop, done := st.retryStop, st.retryDone
+	st.retryStop, st.retryDone = nil, nil
+	st.retryMu.Unlock()
+	if stop != nil {
+		stop()
+		<-done
+	}
+}
+
+// close ends st's retries and closes its client; its jobs have stopped.
+func (st *tenantState) close() {
+	st.stopRetry()
+	if client, _ := st.client(); client != nil {
+		client.Close()
+	}
+}
+
+// kickLocked makes st's jobs refresh now: its client has just been built,
+// and they failed for the want of one. s.mu held.
+func (s *Scheduler) kickLocked(st *tenantState) {
+	for _, j := range s.jobs {
+		if j.tenant == st {
+			select {
+			case j.kick <- struct{}{}:
+			default: // one is pending already
+			}
+		}
+	}
 }
 
 func (s *Scheduler) jitter(interval time.Duration) time.Duration {
@@ -253,13 +508,19 @@ func (s *Scheduler) jitter(interval time.Duration) time.Duration {
 	return rand.N(max)
 }
 
-// Stop ends every job and waits for running refreshes to return.
+// Stop ends every job and every retry and waits for running refreshes to
+// return. The clients are the caller's to close.
 func (s *Scheduler) Stop() {
 	s.mu.Lock()
-	defer s.mu.Unlock()
 	s.stopped = true
-	for _, j := range s.jobs {
+	jobs := slices.Collect(maps.Values(s.jobs))
+	tenants := slices.Collect(maps.Values(s.tenants))
+	s.mu.Unlock()
+	for _, j := range jobs {
 		j.stop()
+	}
+	for _, st := range tenants {
+		st.stopRetry()
 	}
 }
 
@@ -308,10 +569,17 @@ type job struct {
 	sched    *Scheduler
 	logger   log.Logger
 
-	mu      sync.Mutex // serialises refresh between the loop and RefreshNow
-	state   atomic.Pointer[jobState]
+	mu    sync.Mutex // serialises refresh between the loop and RefreshNow
+	state atomic.Pointer[jobState]
+	// ctx ends when the job is stopped; every refresh of the job, from
+	// the loop or from RefreshNow, ends with it.
+	ctx     context.Context
 	cancel  context.CancelFunc
-	done    chan struct{}
+	started atomic.Bool
+	done    chan struct{} // closed when the loop has returned
+	// kick asks the loop for a refresh now (the tenant's client was just
+	// built); it holds at most one request.
+	kick    chan struct{}
 	lastLog string // last error logged, so a persisting failure is logged once
 }
 
@@ -334,6 +602,7 @@ type jobState struct {
 }
 
 func (s *Scheduler) newJob(key jobKey, spec jobSpec, c Collector, ts *tenantState) *job {
+	ctx, cancel := context.WithCancel(context.Background())
 	return &job{
 		key:      key,
 		spec:     spec,
@@ -343,6 +612,10 @@ func (s *Scheduler) newJob(key jobKey, spec jobSpec, c Collector, ts *tenantStat
 		timeout:  refreshTimeout(spec.interval),
 		sched:    s,
 		logger:   jobLogger(s.logger, key),
+		ctx:      ctx,
+		cancel:   cancel,
+		done:     make(chan struct{}),
+		kick:     make(chan struct{}, 1),
 	}
 }
 
@@ -376,32 +649,36 @@ func errorFingerprint(err error) string {
 }
 
 func (j *job) start(delay time.Duration) {
-	ctx, cancel := context.WithCancel(context.Background())
-	j.cancel = cancel
-	j.done = make(chan struct{})
-	go j.loop(ctx, delay)
+	j.started.Store(true)
+	go j.loop(delay)
 }
 
+// stop ends the job and returns once no refresh of it runs, from the loop
+// or from RefreshNow.
 func (j *job) stop() {
-	if j.cancel == nil {
-		return
-	}
 	j.cancel()
-	<-j.done
+	if j.started.Load() {
+		<-j.done
+	}
+	// A refresh started by RefreshNow holds j.mu until it has seen the
+	// cancelled context.
+	j.mu.Lock()
+	defer j.mu.Unlock()
 }
 
-func (j *job) loop(ctx context.Context, delay time.Duration) {
+func (j *job) loop(delay time.Duration) {
 	defer close(j.done)
 	timer := time.NewTimer(delay)
 	defer timer.Stop()
 	for {
 		select {
-		case <-ctx.Done():
+		case <-j.ctx.Done():
 			return
 		case <-timer.C:
+		case <-j.kick:
 		}
 		started := time.Now()
-		j.refresh(ctx)
+		j.refresh(j.ctx)
 		// Intervals run start to start; the timeout keeps a refresh
 		// inside its interval.
 		timer.Reset(max(0, j.interval-time.Since(started)))
@@ -411,6 +688,13 @@ func (j *job) loop(ctx context.Context, delay time.Duration) {
 func (j *job) refresh(parent context.Context) {
 	j.mu.Lock()
 	defer j.mu.Unlock()
+	// The job's own end stops a refresh that RefreshNow started too.
+	parent, cancelParent := context.WithCancel(parent)
+	defer cancelParent()
+	defer context.AfterFunc(j.ctx, cancelParent)()
+	if parent.Err() != nil {
+		return
+	}
 	// The tenant's slot first: a refresh queued behind its own tenant's
 	// slow ones must not sit on a global slot that another tenant could
 	// use.
@@ -432,25 +716,15 @@ func (j *job) refresh(parent context.Context) {
 	var calls defender.CallCounter
 	ctx = defender.WithCallCounter(ctx, &calls)
 	begin := time.Now()
-	var metrics []prometheus.Metric
 	var rendered []renderedFamily
 	var err error
-	if j.tenant.client == nil {
-		err = fmt.Errorf("tenant not set up: %w", j.tenant.err)
+	var stack []byte // of a panic
+	client, buildErr := j.tenant.client()
+	notSetUp := client == nil
+	if notSetUp {
+		err = fmt.Errorf("tenant not set up: %w", buildErr)
 	} else {
-		metrics, err = j.coll.Refresh(ctx, &Target{
-			Tenant: j.key.tenant,
-			Client: j.tenant.client,
-			Now:    j.sched.opts.Now,
-			Logger: j.logger,
-		})
-		if err == nil {
-			// Rendered once here, not at every scrape; a snapshot a
-			// registry would refuse is a failed refresh.
-			if rendered, err = renderSnapshot(metrics); err != nil {
-				err = fmt.Errorf("the refresh produced metrics that cannot be exposed: %w", err)
-			}
-		}
+		rendered, stack, err = j.collect(ctx, client)
 	}
 	if parent.Err() != nil {
 		// Stopped by a reload or shutdown, not failed: the snapshot
@@ -493,6 +767,13 @@ func (j *job) refresh(parent context.Context) {
 			// The client logged the deferral once for the whole tenant;
 			// one line per query would repeat it.
 			level.Debug(j.logger).Log("msg", "hunting deferred; keeping the last good snapshot", "err", err)
+		case notSetUp:
+			// The tenant's own line (build) says why, once for all its
+			// collectors.
+			level.Debug(j.logger).Log("msg", "refresh failed: the tenant has no client", "err", err)
+		case msg != j.lastLog && stack != nil:
+			level.Error(j.logger).Log("msg", "refresh panicked; counted as a failed refresh, keeping the last good snapshot", "err", err, "stack", string(stack))
+			j.lastLog = msg
 		case msg != j.lastLog:
 			level.Warn(j.logger).Log("msg", "refresh failed; keeping the last good snapshot", "err", err)
 			j.lastLog = msg
@@ -507,6 +788,32 @@ func (j *job) refresh(parent context.Context) {
 	if j.sched.onRefresh != nil {
 		j.sched.onRefresh(j.key, next)
 	}
+}
+
+// collect runs the collector and renders its snapshot. A panic in either
+// (a nil in remote data, a metric constructor refusing a value) is this
+// refresh's failure, with the stack to log, not the process's end.
+func (j *job) collect(ctx context.Context, client *defender.Client) (rendered []renderedFamily, stack []byte, err error) {
+	defer func() {
+		if r := recover(); r != nil {
+			rendered, stack, err = nil, debug.Stack(), fmt.Errorf("panic: %v", r)
+		}
+	}()
+	metrics, err := j.coll.Refresh(ctx, &Target{
+		Tenant: j.key.tenant,
+		Client: client,
+		Now:    j.sched.opts.Now,
+		Logger: j.logger,
+	})
+	if err != nil {
+		return nil, nil, err
+	}
+	// Rendered once here, not at every scrape; a snapshot a registry
+	// would refuse is a failed refresh.
+	if rendered, err = renderSnapshot(metrics); err != nil {
+		return nil, nil, fmt.Errorf("the refresh produced metrics that cannot be exposed: %w", err)
+	}
+	return rendered, nil, nil
 }
 
 var (
@@ -653,10 +960,11 @@ func (s *Scheduler) collect(ch chan<- prometheus.Metric, snapshots bool) {
 		ch <- prometheus.MustNewConstMetric(upDesc, prometheus.GaugeValue, b2f(up[t]), t)
 	}
 	for _, st := range tenants {
-		if st.client == nil {
+		client, _ := st.client()
+		if client == nil {
 			continue
 		}
-		if exp, ok := st.client.CertificateExpiry(); ok {
+		if exp, ok := client.CertificateExpiry(); ok {
 			ch <- prometheus.MustNewConstMetric(certExpiryDesc, prometheus.GaugeValue, float64(exp.Unix()), st.cfg.Name)
 		}
 	}

@@ -14,6 +14,15 @@ import (
 type Options struct {
 	Getenv   func(string) (string, bool)
 	ReadFile func(string) ([]byte, error)
+	// CredentialFilesPerTenant makes a credential file that cannot be read (client_secret_file,
+	// certificate_file, certificate_password_file, federated_token_file: missing, unreadable, being
+	// replaced) the problem of its tenant alone rather than a configuration error: the path is kept,
+	// the value read from it is left empty, and the tenant's client, which reads its files itself
+	// (Tenant.CheckCredentialFiles), fails that tenant until the file can be read. The exporter loads
+	// its configuration this way, so that one tenant's file cannot stop every tenant; --config.check
+	// does not, so that it names every file it cannot read. Other files (tls.ca_file) and every
+	// other mistake stay errors.
+	CredentialFilesPerTenant bool
 }
 
 func (o Options) withDefaults() Options {
@@ -46,7 +55,7 @@ func Load(path string, opts Options) (*Config, error) {
 // relative file paths. Every problem found is reported, one per line, in file order.
 func Parse(data []byte, filename string, opts Options) (*Config, error) {
 	opts = opts.withDefaults()
-	d := &decoder{file: filename, getenv: opts.Getenv, readFile: opts.ReadFile}
+	d := &decoder{file: filename, getenv: opts.Getenv, readFile: opts.ReadFile, credentialFilesPerTenant: opts.CredentialFilesPerTenant}
 	if filename != "" {
 		d.dir = filepath.Dir(filename)
 	} else if len(data) > 0 {

@@ -36,6 +36,9 @@ type decoder struct {
 	// fullLoad is where collectors.alerts.full_load_interval was written, if it was
 	// (checkFullLoad compares it with the tenants' alerts intervals).
 	fullLoad *fullLoadSetting
+
+	// credentialFilesPerTenant: Options.CredentialFilesPerTenant.
+	credentialFilesPerTenant bool
 }
 
 func (d *decoder) errAt(at pos, err error, format string, args ...any) {

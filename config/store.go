@@ -35,7 +35,14 @@ func NewStore(reg prometheus.Registerer) *Store {
 
 // Reload loads path and, if it is valid, makes it current. On error the previous config stays
 // current and the error is returned with a nil config.
-func (s *Store) Reload(path string, opts Options) (cfg *Config, err error) {
+func (s *Store) Reload(path string, opts Options) (*Config, error) {
+	return s.ReloadWith(path, opts, nil)
+}
+
+// ReloadWith loads path and hands the config to apply (nil: nothing to apply); only if both succeed
+// does it become current and the reload count as successful. A config that loads but cannot be
+// applied leaves the previous one in force, so the gauges must not say otherwise.
+func (s *Store) ReloadWith(path string, opts Options, apply func(*Config) error) (cfg *Config, err error) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	defer func() {
@@ -49,6 +56,11 @@ func (s *Store) Reload(path string, opts Options) (cfg *Config, err error) {
 	cfg, err = Load(path, opts)
 	if err != nil {
 		return nil, err
+	}
+	if apply != nil {
+		if err := apply(cfg); err != nil {
+			return nil, err
+		}
 	}
 	s.cur.Store(cfg)
 	return cfg, nil

@@ -3,6 +3,7 @@ package config
 import (
 	"crypto/x509"
 	"fmt"
+	"os"
 	"path/filepath"
 	"regexp"
 	"sort"
@@ -322,6 +323,42 @@ func (d *decoder) readAt(f field[string]) ([]byte, bool) {
 	return b, true
 }
 
+// readCredential reads a credential file named in the config, as readAt does. With
+// Options.CredentialFilesPerTenant a file that cannot be read is no error: ok is false and later is
+// true, and the caller keeps the path for the client to read when the file is back.
+func (d *decoder) readCredential(f field[string]) (b []byte, ok, later bool) {
+	b, err := d.readFile(f.v)
+	switch {
+	case err == nil:
+		return b, true, false
+	case d.credentialFilesPerTenant:
+		return nil, false, true
+	}
+	d.errAt(f.at, err, "%v", err)
+	return nil, false, false
+}
+
+// CheckCredentialFiles reads every credential file of t, so that one that has become unreadable
+// since the configuration was loaded (or was then, with Options.CredentialFilesPerTenant) is
+// reported once for the tenant, naming the key and the file, before a client is built. The
+// contents are not kept: the client reads its files itself.
+func (t Tenant) CheckCredentialFiles() error {
+	for _, f := range []struct{ key, path string }{
+		{"client_secret_file", t.ClientSecretFile},
+		{"certificate_file", t.CertificateFile},
+		{"certificate_password_file", t.CertificatePasswordFile},
+		{"federated_token_file", t.FederatedTokenFile},
+	} {
+		if f.path == "" {
+			continue
+		}
+		if _, err := os.ReadFile(f.path); err != nil {
+			return fmt.Errorf("%s: %w", f.key, err)
+		}
+	}
+	return nil
+}
+
 // missing reports a required value that is absent, pointing at the tenant entry (or, for the
 // environment tenant, at the variable to set).
 func (d *decoder) missing(s tenantSpec, key, envVar, what string) {
@@ -438,21 +475,25 @@ func (d *decoder) resolveCredential(s tenantSpec, t *Tenant) {
 			t.ClientSecret = Secret(v)
 		}
 	case "client_secret_file":
-		if b, ok := d.readAt(s.clientSecretFile); ok {
+		b, ok, later := d.readCredential(s.clientSecretFile)
+		if ok {
 			v := trimSecretFile(b)
 			if v == "" {
 				d.errAt(s.clientSecretFile.at, nil, "%s is empty: the file must hold the app's client secret", s.clientSecretFile.v)
 			}
 			t.ClientSecret = Secret(v)
+		}
+		if ok || later {
 			t.ClientSecretFile = s.clientSecretFile.v
 		}
 	case "certificate_file":
 		// Existence and readability only; the defender package parses PEM and PKCS#12 and reports
 		// what it finds.
-		if b, ok := d.readAt(s.certFile); ok {
-			if len(b) == 0 {
-				d.errAt(s.certFile.at, nil, "%s is empty: it must hold the PEM certificate and key, or a .pfx", s.certFile.v)
-			}
+		b, ok, later := d.readCredential(s.certFile)
+		if ok && len(b) == 0 {
+			d.errAt(s.certFile.at, nil, "%s is empty: it must hold the PEM certificate and key, or a .pfx", s.certFile.v)
+		}
+		if ok || later {
 			t.CertificateFile = s.certFile.v
 		}
 		if s.certPassword.ok {
@@ -461,15 +502,18 @@ func (d *decoder) resolveCredential(s tenantSpec, t *Tenant) {
 			}
 		}
 		if s.certPasswordFile.ok {
-			if b, ok := d.readAt(s.certPasswordFile); ok {
+			b, ok, later := d.readCredential(s.certPasswordFile)
+			if ok {
 				t.CertificatePassword = Secret(trimSecretFile(b))
+			}
+			if ok || later {
 				t.CertificatePasswordFile = s.certPasswordFile.v
 			}
 		}
 	case "federated_token_file":
 		// Read once to fail fast on a wrong path; the content is a short-lived token that the
 		// client re-reads on every acquisition, so it is not kept.
-		if _, ok := d.readAt(s.federatedTokenFile); ok {
+		if _, ok, later := d.readCredential(s.federatedTokenFile); ok || later {
 			t.FederatedTokenFile = s.federatedTokenFile.v
 		}
 	case "managed_identity":

@@ -3,6 +3,7 @@ package defender
 import (
 	"errors"
 	"strconv"
+	"sync"
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
@@ -15,6 +16,14 @@ type Metrics struct {
 	duration  *prometheus.HistogramVec
 	throttled *prometheus.CounterVec
 	retries   *prometheus.CounterVec
+
+	// removed holds the tenants DeleteTenant dropped, until a client of
+	// the same name is built again: whatever a removed tenant's client
+	// still records (a request cancelled by the reload that removed it)
+	// would bring its series back for good. mu makes a recording and a
+	// deletion atomic with respect to each other.
+	mu      sync.RWMutex
+	removed map[string]bool
 }
 
 // NewMetrics creates the metrics and registers them with reg (nil: not
@@ -22,6 +31,7 @@ type Metrics struct {
 // already there, so a reload may call it again.
 func NewMetrics(reg prometheus.Registerer) *Metrics {
 	m := &Metrics{
+		removed: map[string]bool{},
 		requests: prometheus.NewCounterVec(prometheus.CounterOpts{
 			Name: "defender_api_requests_total",
 			Help: "HTTP requests sent to Defender, Graph and Entra, by path template and HTTP status (\"error\" when no answer came).",
@@ -63,11 +73,17 @@ func register[C prometheus.Collector](reg prometheus.Registerer, c C) C {
 }
 
 // DeleteTenant drops every series of a tenant that was removed from the
-// configuration, so that it does not linger until restart.
+// configuration, so that it does not linger until restart, and records
+// nothing more for it until a client of that name is built again. The
+// refusal is this Metrics' own: a second NewMetrics on the same registry
+// does not share it.
 func (m *Metrics) DeleteTenant(tenant string) {
 	if m == nil {
 		return
 	}
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	m.removed[tenant] = true
 	l := prometheus.Labels{"tenant": tenant}
 	m.requests.DeletePartialMatch(l)
 	m.duration.DeletePartialMatch(l)
@@ -79,6 +95,11 @@ func (m *Metrics) DeleteTenant(tenant string) {
 // "no answer".
 func (m *Metrics) observe(tenant string, api API, endpoint string, code int, d time.Duration) {
 	if m == nil {
+		return
+	}
+	m.mu.RLock()
+	defer m.mu.RUnlock()
+	if m.removed[tenant] {
 		return
 	}
 	c := "error"
@@ -93,6 +114,11 @@ func (m *Metrics) throttle(tenant string, api API) {
 	if m == nil {
 		return
 	}
+	m.mu.RLock()
+	defer m.mu.RUnlock()
+	if m.removed[tenant] {
+		return
+	}
 	m.throttled.WithLabelValues(tenant, string(api)).Inc()
 }
 
@@ -100,15 +126,24 @@ func (m *Metrics) retry(tenant string, api API) {
 	if m == nil {
 		return
 	}
+	m.mu.RLock()
+	defer m.mu.RUnlock()
+	if m.removed[tenant] {
+		return
+	}
 	m.retries.WithLabelValues(tenant, string(api)).Inc()
 }
 
 // initTenant creates a tenant's throttle and retry series at zero, so that
 // increase() sees the first 429 of a tenant instead of starting from it.
+// A client being built for the tenant means it is configured (again).
 func (m *Metrics) initTenant(tenant string) {
 	if m == nil {
 		return
 	}
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	delete(m.removed, tenant)
 	for _, api := range []API{APIMDE, APIXDR, APIGraph, APIEntra} {
 		m.throttled.WithLabelValues(tenant, string(api))
 		m.retries.WithLabelValues(tenant, string(api))
