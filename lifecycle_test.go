@@ -179,7 +179,7 @@ func TestRemovedTenantSeriesStayGone(t *testing.T) {
 	dir := t.TempDir()
 	ftA, caA := fakeForBinary(t, dir, 23)
 	ftB, caB := fakeForBinary(t, dir, 24)
-	ftB.SetFault("/api/alerts", defendertest.Fault{Delay: time.Minute})
+	ftB.SetFault(defendertest.GraphAlertsPath, defendertest.Fault{Delay: time.Minute})
 	a, b := ftA.NewApp(), ftB.NewApp()
 	head := "defaults: {request_timeout: 8s}\ntenants:\n" +
 		tenantYAML("contoso", ftA, a.ClientID, caA, "    client_secret: "+a.Secret)
@@ -188,7 +188,7 @@ func TestRemovedTenantSeriesStayGone(t *testing.T) {
 	e := startExporter(t, "--config.file="+cfg)
 
 	deadline := time.Now().Add(60 * time.Second)
-	for ftB.Calls("/api/alerts") == 0 {
+	for ftB.Calls(defendertest.GraphAlertsPath) == 0 {
 		if time.Now().After(deadline) {
 			t.Fatal("no alerts request to fabrikam within 60s")
 		}
