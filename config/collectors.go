@@ -93,7 +93,7 @@ func optionKeys() []string {
 func collectorsFor(key string) []string {
 	var names []string
 	for _, n := range CollectorNames {
-		if contains(collectorKeys(n), key) {
+		if contains(CollectorKeys(n), key) {
 			names = append(names, n)
 		}
 	}
@@ -115,7 +115,7 @@ func (d *decoder) collectors(n *yaml.Node, path string) map[string]Collector {
 	pairs, _ := d.mapping(n, path, nil, noHint)
 	for _, p := range d.knownCollectors(pairs, path) {
 		c := out[p.key]
-		keys := collectorKeys(p.key)
+		keys := CollectorKeys(p.key)
 		opts, _ := d.mapping(p.v, p.path, keys, func(key string) string {
 			if owners := collectorsFor(key); len(owners) > 0 {
 				return fmt.Sprintf("%s applies only to %s", key, strings.Join(owners, ", "))

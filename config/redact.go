@@ -178,7 +178,7 @@ func (c *Config) Redacted() (string, error) {
 			// the interval on reload, which the default is not.
 			v.FullLoad = optDuration(col.FullLoadInterval)
 		}
-		keys := collectorKeys(name)
+		keys := CollectorKeys(name)
 		if contains(keys, "stale_after") {
 			v.StaleAfter = durations(col.StaleAfter)
 		}

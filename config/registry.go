@@ -152,9 +152,9 @@ func BuiltinHuntingQueries(collector, api string) int {
 	return registry[collector].HuntingQueries[api]
 }
 
-// collectorKeys says which options a collector takes, in the order error messages list them;
-// anything else is a typo or a misplaced option and is rejected.
-func collectorKeys(name string) []string {
+// CollectorKeys returns the keys collectors.<name> takes, enabled and interval first, in the
+// order error messages list them; anything else is a typo or a misplaced option and is rejected.
+func CollectorKeys(name string) []string {
 	keys := []string{"enabled", "interval"}
 	s := registry[name]
 	for _, o := range collectorOptions {
