@@ -12,7 +12,25 @@ import (
 	"github.com/defender-exporter/defender_exporter/defender"
 )
 
-func init() { register("alerts", newAlertsCollector, "graph", "mde") }
+// Alerts move by the minute. The default back end is Microsoft Graph: the MDE
+// API stops on 2027-02-01 (Microsoft 365 Message Center MC1220762).
+func init() {
+	register(Spec{
+		Config: config.CollectorSpec{
+			Name: "alerts", Order: 10,
+			Default: config.Collector{Enabled: true, Interval: 5 * time.Minute, Lookback: defaultLookback, FullLoadInterval: 6 * time.Hour},
+			Keys:    []string{"api", "lookback", "full_load_interval"},
+			APIs:    []string{"graph", "mde"},
+		},
+		New: newAlertsCollector,
+		Calls: map[string]map[defender.Family]int{
+			"mde": {defender.FamilyMDE: 2}, // created within the lookback + older unresolved
+			// One listing ("or" filter); later refreshes list the alerts
+			// updated since the previous one, nearly always one page.
+			"graph": {defender.FamilyGraph: 1},
+		},
+	})
+}
 
 var (
 	alertsDesc = newDesc("alerts",

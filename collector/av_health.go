@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"strconv"
+	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
 
@@ -11,7 +12,22 @@ import (
 	"github.com/defender-exporter/defender_exporter/defender"
 )
 
-func init() { register("av_health", newAVHealthCollector, "mde", "graph") }
+// Hourly, as the other device-posture collectors.
+func init() {
+	register(Spec{
+		Config: config.CollectorSpec{
+			Name: "av_health", Order: 60,
+			Default: config.Collector{Enabled: true, Interval: time.Hour},
+			Keys:    []string{"api"},
+			APIs:    []string{"mde", "graph"},
+		},
+		New: newAVHealthCollector,
+		Calls: map[string]map[defender.Family]int{
+			"mde":   {defender.FamilyAVInfo: 1},
+			"graph": {defender.FamilyHunting: 1}, // the built-in query
+		},
+	})
+}
 
 var (
 	avMachinesDesc = newDesc("av_machines",

@@ -677,7 +677,7 @@ func TestRefreshCallsAreMinimal(t *testing.T) {
 	type job struct{ name, api string }
 	var jobs []job
 	for _, name := range config.CollectorNames {
-		apis := backends[name] // every back end this build has
+		apis := Backends(name) // every back end this build has
 		if len(apis) == 0 {
 			apis = []string{""}
 		}

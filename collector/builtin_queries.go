@@ -70,8 +70,9 @@ type builtinRow struct {
 }
 
 // graphQueries lists each collector's built-in queries on the graph back
-// end, in the order a refresh runs them. config.BuiltinHuntingQueries and
-// the planner's estimate must agree with it (TestBuiltinQueryCounts).
+// end, in the order a refresh runs them. register counts them for
+// config.BuiltinHuntingQueries; the planner's estimate must agree
+// (TestBuiltinQueryCounts).
 var graphQueries = map[string][]*builtinQuery{}
 
 // mustBuiltin reads queries/<name>.kql; columns are the answer's label

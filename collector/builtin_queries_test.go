@@ -114,21 +114,26 @@ func TestBuiltinQueriesShareTheHuntingDeferral(t *testing.T) {
 	}
 }
 
-// TestBuiltinQueryCounts keeps config's table of built-in queries, which
+// TestBuiltinQueryCounts keeps config's count of built-in queries, which
 // --config.check counts against the hunting quota, and the planner's
 // estimate equal to the queries the collectors run.
 func TestBuiltinQueryCounts(t *testing.T) {
 	for _, name := range config.CollectorNames {
 		want := len(graphQueries[name])
-		if got := config.BuiltinHuntingQueries(name); got != want {
-			t.Errorf("config.BuiltinHuntingQueries(%q) = %d, the collector runs %d", name, got, want)
+		if got := config.BuiltinHuntingQueries(name, "graph"); got != want {
+			t.Errorf("config.BuiltinHuntingQueries(%q, graph) = %d, the collector runs %d", name, got, want)
 		}
 		if est, ok := estimatedCalls[name]["graph"]; ok && est[defender.FamilyHunting] != want {
 			t.Errorf("the planner estimates %d hunting calls for %s on graph, the collector runs %d", est[defender.FamilyHunting], name, want)
 		}
+		for _, api := range append(Backends(name), "") {
+			if n := config.BuiltinHuntingQueries(name, api); api != "graph" && n != 0 {
+				t.Errorf("config.BuiltinHuntingQueries(%q, %q) = %d: only the graph back end runs built-in queries", name, api, n)
+			}
+		}
 	}
 	for name := range graphQueries {
-		if !contains(backends[name], "graph") {
+		if !contains(Backends(name), "graph") {
 			t.Errorf("%s has built-in queries but no graph back end", name)
 		}
 	}

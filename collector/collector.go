@@ -45,22 +45,68 @@ type Collector interface {
 // Factory builds a collector from its configuration.
 type Factory func(cfg config.Collector) (Collector, error)
 
-var (
-	factories = map[string]Factory{}
-	// backends lists the back ends ("mde", "graph", ...) each collector
-	// implements; config.Collector.API must be one of them.
-	backends = map[string][]string{}
-)
+// Spec is everything a collector declares, in its own file's init
+// (node_exporter style): what the configuration needs to know (name,
+// defaults, options, back ends), how to build it, and what a refresh costs.
+type Spec struct {
+	// Config is the collector's part of the configuration. Its
+	// HuntingQueries is filled in by register from the built-in queries
+	// the collector's graph back end runs (builtin_queries.go): leave it
+	// empty.
+	Config config.CollectorSpec
+	New    Factory
+	// Calls is the cost of a refresh before one has been observed, by back
+	// end (each of Config.APIs, or "" for a collector with one): one call
+	// per listing or object it reads, i.e. the cost when every listing fits
+	// one page. TestEstimatedCallsMatchSmallTenant keeps it honest.
+	Calls map[string]map[defender.Family]int
+}
 
-// register is called from each collector file's init, node_exporter style,
-// with the back ends the factory implements (none for a collector with a
-// single back end).
-func register(name string, f Factory, apis ...string) {
+const day = 24 * time.Hour
+
+// defaultLookback is how far back by creation time the collectors that
+// take lookback reach by default.
+const defaultLookback = 30 * day
+
+// factories holds each registered collector's Spec.New.
+var factories = map[string]Factory{}
+
+// register is called from each collector file's init. It registers the
+// configuration part with the config package, which holds the back ends,
+// and keeps the factory and the planner's estimate. A spec that is incomplete or
+// contradicts itself panics: it is a programming error, found at start-up.
+func register(s Spec) {
+	name := s.Config.Name
 	if _, dup := factories[name]; dup {
 		panic("collector registered twice: " + name)
 	}
-	factories[name] = f
-	backends[name] = apis
+	if s.New == nil {
+		panic("collector " + name + ": no factory")
+	}
+	if s.Config.HuntingQueries != nil {
+		panic("collector " + name + ": HuntingQueries is counted from the built-in queries; leave it empty")
+	}
+	apis := s.Config.APIs
+	want := apis
+	if len(want) == 0 {
+		want = []string{""}
+	}
+	if len(s.Calls) != len(want) {
+		panic(fmt.Sprintf("collector %s: Calls has %d back ends, want one entry for each of %q", name, len(s.Calls), want))
+	}
+	for _, api := range want {
+		if _, ok := s.Calls[api]; !ok {
+			panic(fmt.Sprintf("collector %s: Calls has no estimate for back end %q", name, api))
+		}
+	}
+	// Package variables are initialised before any init runs, so every
+	// mustBuiltin query is in graphQueries by now.
+	if n := len(graphQueries[name]); n > 0 {
+		s.Config.HuntingQueries = map[string]int{"graph": n}
+	}
+	config.RegisterCollector(s.Config)
+	factories[name] = s.New
+	estimatedCalls[name] = s.Calls
 }
 
 // Names lists the collectors compiled in, sorted.
@@ -75,7 +121,7 @@ func Names() []string {
 
 // Backends lists the back ends this build implements for a collector
 // ("mde", "graph", ...); nil for a collector with a single back end.
-func Backends(name string) []string { return slices.Clone(backends[name]) }
+func Backends(name string) []string { return config.CollectorAPIs(name) }
 
 // New builds the named collector.
 func New(cfg config.Collector) (Collector, error) {
@@ -83,8 +129,8 @@ func New(cfg config.Collector) (Collector, error) {
 	if !ok {
 		return nil, fmt.Errorf("collector %q is not implemented in this build (have %v)", cfg.Name, Names())
 	}
-	if cfg.API != "" && !slices.Contains(backends[cfg.Name], cfg.API) {
-		return nil, fmt.Errorf("collectors.%s.api: this build has no %q back end for %s (have %v)", cfg.Name, cfg.API, cfg.Name, backends[cfg.Name])
+	if apis := config.CollectorAPIs(cfg.Name); cfg.API != "" && !slices.Contains(apis, cfg.API) {
+		return nil, fmt.Errorf("collectors.%s.api: this build has no %q back end for %s (have %v)", cfg.Name, cfg.API, cfg.Name, apis)
 	}
 	c, err := f(cfg)
 	if err != nil {

@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"net/http"
+	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
 
@@ -11,7 +12,19 @@ import (
 	"github.com/defender-exporter/defender_exporter/defender"
 )
 
-func init() { register("identity", newIdentityCollector) }
+// Defender for Identity sensor health is off by default, because it needs
+// that product; it refreshes every 15m, as machines do, since a sensor can
+// fail at any time and costs two calls to look at.
+func init() {
+	register(Spec{
+		Config: config.CollectorSpec{
+			Name: "identity", Order: 120,
+			Default: config.Collector{Enabled: false, Interval: 15 * time.Minute},
+		},
+		New:   newIdentityCollector,
+		Calls: map[string]map[defender.Family]int{"": {defender.FamilyGraph: 2}}, // health issues, sensors
+	})
+}
 
 // Microsoft Graph's Defender for Identity lists
 // (https://learn.microsoft.com/graph/api/security-identitycontainer-list-healthissues,

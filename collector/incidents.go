@@ -12,7 +12,23 @@ import (
 	"github.com/defender-exporter/defender_exporter/defender"
 )
 
-func init() { register("incidents", newIncidentsCollector, "graph", "xdr") }
+// Incidents move by the minute. The default back end is Microsoft Graph:
+// the XDR API stops on 2027-02-01 (Microsoft 365 Message Center MC1220762).
+func init() {
+	register(Spec{
+		Config: config.CollectorSpec{
+			Name: "incidents", Order: 80,
+			Default: config.Collector{Enabled: true, Interval: 5 * time.Minute, Lookback: defaultLookback},
+			Keys:    []string{"api", "lookback"},
+			APIs:    []string{"graph", "xdr"},
+		},
+		New: newIncidentsCollector,
+		Calls: map[string]map[defender.Family]int{
+			"xdr":   {defender.FamilyIncidents: 2}, // as the alerts' mde back end
+			"graph": {defender.FamilyGraph: 1},     // one listing ("or" filter)
+		},
+	})
+}
 
 var (
 	incidentsDesc = newDesc("incidents",

@@ -3,6 +3,7 @@ package collector
 import (
 	"context"
 	"fmt"
+	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
 
@@ -10,7 +11,18 @@ import (
 	"github.com/defender-exporter/defender_exporter/defender"
 )
 
-func init() { register("indicators", newIndicatorsCollector) }
+// Off by default: most tenants do not use custom indicators, and each
+// refresh costs calls.
+func init() {
+	register(Spec{
+		Config: config.CollectorSpec{
+			Name: "indicators", Order: 90,
+			Default: config.Collector{Enabled: false, Interval: time.Hour},
+		},
+		New:   newIndicatorsCollector,
+		Calls: map[string]map[defender.Family]int{"": {defender.FamilyMDE: 1}},
+	})
+}
 
 var indicatorsDesc = newDesc("indicators",
 	"Custom indicators (file hashes, certificates, IP addresses, domains, URLs) by type, action and severity.",

@@ -12,7 +12,19 @@ import (
 	"github.com/defender-exporter/defender_exporter/defender"
 )
 
-func init() { register("investigations", newInvestigationsCollector) }
+// Off by default: most tenants do not use automated investigations, and each
+// refresh costs calls.
+func init() {
+	register(Spec{
+		Config: config.CollectorSpec{
+			Name: "investigations", Order: 100,
+			Default: config.Collector{Enabled: false, Interval: 15 * time.Minute, Lookback: defaultLookback},
+			Keys:    []string{"lookback"},
+		},
+		New:   newInvestigationsCollector,
+		Calls: map[string]map[defender.Family]int{"": {defender.FamilyMDE: 1}},
+	})
+}
 
 var investigationsDesc = newDesc("investigations",
 	"Automated investigations started within the lookback window, by state.",

@@ -12,7 +12,18 @@ import (
 	"github.com/defender-exporter/defender_exporter/defender"
 )
 
-func init() { register("machine_actions", newMachineActionsCollector) }
+// Machine actions (isolation, scans) move by the minute.
+func init() {
+	register(Spec{
+		Config: config.CollectorSpec{
+			Name: "machine_actions", Order: 70,
+			Default: config.Collector{Enabled: true, Interval: 5 * time.Minute, Lookback: defaultLookback},
+			Keys:    []string{"lookback"},
+		},
+		New:   newMachineActionsCollector,
+		Calls: map[string]map[defender.Family]int{"": {defender.FamilyMDE: 1}},
+	})
+}
 
 var (
 	machineActionsDesc = newDesc("machine_actions",

@@ -12,7 +12,23 @@ import (
 	"github.com/defender-exporter/defender_exporter/defender"
 )
 
-func init() { register("machines", newMachinesCollector, "mde", "graph") }
+// A machine can fall silent at any time, so machines refresh every 15m. On
+// the graph back end a built-in hunting query counts them (machines_graph.go).
+func init() {
+	register(Spec{
+		Config: config.CollectorSpec{
+			Name: "machines", Order: 20,
+			Default: config.Collector{Enabled: true, Interval: 15 * time.Minute, StaleAfter: []time.Duration{day, 7 * day, 30 * day}},
+			Keys:    []string{"api", "stale_after", "per_machine"},
+			APIs:    []string{"mde", "graph"},
+		},
+		New: newMachinesCollector,
+		Calls: map[string]map[defender.Family]int{
+			"mde":   {defender.FamilyMDE: 1},
+			"graph": {defender.FamilyHunting: 1}, // the built-in query
+		},
+	})
+}
 
 var (
 	machinesDesc = newDesc("machines",

@@ -34,34 +34,10 @@ import (
 var planFamilies = []defender.Family{defender.FamilyMDE, defender.FamilyAVInfo, defender.FamilyIncidents, defender.FamilyGraph, defender.FamilyHunting}
 
 // estimatedCalls is the cost of a refresh before one has been observed, by
-// collector and back end ("" for collectors with one): one call per listing
-// or object it reads, i.e. the cost when every listing fits one page.
-// TestEstimatedCallsMatchSmallTenant keeps it honest.
+// collector and back end ("" for collectors with one): each collector's
+// Spec.Calls, which register adds, and the hunting queries'.
 var estimatedCalls = map[string]map[string]map[defender.Family]int{
-	"alerts": {
-		"mde": {defender.FamilyMDE: 2}, // created within the lookback + older unresolved
-		// One listing ("or" filter); later refreshes list the alerts
-		// updated since the previous one, nearly always one page.
-		"graph": {defender.FamilyGraph: 1},
-	},
-	// On the graph back end, posture collectors run built-in hunting
-	// queries (builtin_queries.go), one call each, from the hunting family
-	// the user's queries share; scores has none to run.
-	"machines":        {"mde": {defender.FamilyMDE: 1}, "graph": {defender.FamilyHunting: 1}},
-	"scores":          {"mde": {defender.FamilyMDE: 3}, "graph": {}}, // exposure, by device group, configuration
-	"vulnerabilities": {"mde": {defender.FamilyMDE: 1}, "graph": {defender.FamilyHunting: 1}},
-	"recommendations": {"mde": {defender.FamilyMDE: 1}, "graph": {defender.FamilyHunting: 1}},
-	"av_health":       {"mde": {defender.FamilyAVInfo: 1}, "graph": {defender.FamilyHunting: 1}},
-	"machine_actions": {"": {defender.FamilyMDE: 1}},
-	"incidents": {
-		"xdr":   {defender.FamilyIncidents: 2}, // as alerts
-		"graph": {defender.FamilyGraph: 1},     // one listing ("or" filter)
-	},
-	"indicators":     {"": {defender.FamilyMDE: 1}},
-	"investigations": {"": {defender.FamilyMDE: 1}},
 	huntingCollector: {"": {defender.FamilyHunting: 1}}, // per query
-	"secure_score":   {"": {defender.FamilyGraph: 1}},   // the newest snapshot
-	"identity":       {"": {defender.FamilyGraph: 2}},   // health issues, sensors
 }
 
 // estimateCalls is a job's cost before its first refresh.

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
 
@@ -11,7 +12,23 @@ import (
 	"github.com/defender-exporter/defender_exporter/defender"
 )
 
-func init() { register("scores", newScoresCollector, "mde", "graph") }
+// Defender recomputes the scores a few times a day: hourly is plenty. No
+// hunting table holds them, so the graph back end runs no query.
+func init() {
+	register(Spec{
+		Config: config.CollectorSpec{
+			Name: "scores", Order: 30,
+			Default: config.Collector{Enabled: true, Interval: time.Hour},
+			Keys:    []string{"api"},
+			APIs:    []string{"mde", "graph"},
+		},
+		New: newScoresCollector,
+		Calls: map[string]map[defender.Family]int{
+			"mde":   {defender.FamilyMDE: 3}, // exposure, by device group, configuration
+			"graph": {},
+		},
+	})
+}
 
 var (
 	exposureScoreDesc = newDesc("exposure_score",

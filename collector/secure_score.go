@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"net/url"
+	"time"
 
 	"github.com/go-kit/log/level"
 	"github.com/prometheus/client_golang/prometheus"
@@ -13,7 +14,19 @@ import (
 	"github.com/defender-exporter/defender_exporter/defender"
 )
 
-func init() { register("secure_score", newSecureScoreCollector) }
+// Microsoft Secure Score is a daily snapshot, so an hourly refresh sees each
+// new one within the hour.
+func init() {
+	register(Spec{
+		Config: config.CollectorSpec{
+			Name: "secure_score", Order: 110,
+			Default: config.Collector{Enabled: true, Interval: time.Hour},
+			Keys:    []string{"per_control"},
+		},
+		New:   newSecureScoreCollector,
+		Calls: map[string]map[defender.Family]int{"": {defender.FamilyGraph: 1}}, // the newest snapshot
+	})
+}
 
 // secureScoresPath lists Microsoft Secure Score's daily snapshots, newest
 // first (SecurityEvents.Read.All;

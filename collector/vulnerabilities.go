@@ -3,6 +3,7 @@ package collector
 import (
 	"context"
 	"fmt"
+	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
 
@@ -10,7 +11,22 @@ import (
 	"github.com/defender-exporter/defender_exporter/defender"
 )
 
-func init() { register("vulnerabilities", newVulnerabilitiesCollector, "mde", "graph") }
+// TVM data is recomputed by Defender a few times a day: hourly is plenty.
+func init() {
+	register(Spec{
+		Config: config.CollectorSpec{
+			Name: "vulnerabilities", Order: 40,
+			Default: config.Collector{Enabled: true, Interval: time.Hour},
+			Keys:    []string{"api"},
+			APIs:    []string{"mde", "graph"},
+		},
+		New: newVulnerabilitiesCollector,
+		Calls: map[string]map[defender.Family]int{
+			"mde":   {defender.FamilyMDE: 1},
+			"graph": {defender.FamilyHunting: 1}, // the built-in query
+		},
+	})
+}
 
 var (
 	vulnerabilitiesDesc = newDesc("vulnerabilities",

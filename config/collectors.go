@@ -15,11 +15,13 @@ type Collector struct {
 	// Interval is 0 unless the file sets it: whether it was set decides if a tenant's
 	// refresh_interval may override the collector's default. Use Config.Interval for the interval
 	// to run at.
-	Interval   time.Duration
-	Lookback   time.Duration   // alerts, machine_actions, incidents, investigations
-	StaleAfter []time.Duration // machines
-	PerMachine bool            // machines
-	PerControl bool            // secure_score
+	Interval time.Duration
+	// The options below are set by the keys of the same name, for the collectors whose
+	// CollectorSpec.Keys list them.
+	Lookback   time.Duration
+	StaleAfter []time.Duration
+	PerMachine bool
+	PerControl bool
 	// API is the back end the collector reads: "graph", "mde" or (incidents) "xdr". Every
 	// collector with more than one back end has it set, to its default when the file is silent;
 	// it is "" for collectors with a single back end.
@@ -29,87 +31,60 @@ type Collector struct {
 	FullLoadInterval time.Duration
 }
 
-// collectorAPIs lists each multi-back-end collector's choices, the default first. The MDE and XDR
-// APIs stop on 2027-02-01 (Microsoft 365 Message Center MC1220762).
-var collectorAPIs = map[string][]string{
-	"alerts":          {"graph", "mde"},
-	"incidents":       {"graph", "xdr"},
-	"machines":        {"mde", "graph"},
-	"scores":          {"mde", "graph"},
-	"vulnerabilities": {"mde", "graph"},
-	"recommendations": {"mde", "graph"},
-	"av_health":       {"mde", "graph"},
+// collectorOption parses one option of collectors.<name>; CollectorSpec.Keys says which
+// collectors take it. Their order is the order error messages list the keys in.
+type collectorOption struct {
+	key   string
+	parse func(d *decoder, o pair, c *Collector)
 }
 
-// CollectorAPIs returns the back ends a collector can read, the default first; nil for a
-// collector with a single back end.
-func CollectorAPIs(name string) []string {
-	return append([]string(nil), collectorAPIs[name]...)
+var collectorOptions = []collectorOption{
+	{"api", func(d *decoder, o pair, c *Collector) {
+		if v, ok := d.oneOf(o.v, o.path, CollectorAPIs(c.Name)); ok {
+			c.API = v
+		}
+	}},
+	{"lookback", func(d *decoder, o pair, c *Collector) {
+		if v, ok := d.positive(o.v, o.path); ok {
+			c.Lookback = v
+		}
+	}},
+	{"stale_after", func(d *decoder, o pair, c *Collector) {
+		if v, ok := d.staleAfter(o.v, o.path); ok {
+			c.StaleAfter = v
+		}
+	}},
+	{"per_machine", func(d *decoder, o pair, c *Collector) {
+		if v, ok := d.boolean(o.v, o.path); ok {
+			c.PerMachine = v
+		}
+	}},
+	{"per_control", func(d *decoder, o pair, c *Collector) {
+		if v, ok := d.boolean(o.v, o.path); ok {
+			c.PerControl = v
+		}
+	}},
+	{"full_load_interval", func(d *decoder, o pair, c *Collector) {
+		if v, ok := d.positive(o.v, o.path); ok {
+			c.FullLoadInterval = v
+			d.fullLoad = &fullLoadSetting{at: d.posOf(o.v, o.path)}
+		}
+	}},
 }
 
-// CollectorNames lists the collectors in the order the docs and --config.check show them.
-var CollectorNames = []string{
-	"alerts", "machines", "scores", "vulnerabilities", "recommendations",
-	"av_health", "machine_actions", "incidents", "indicators", "investigations",
-	"secure_score", "identity",
+func optionByKey(key string) *collectorOption {
+	for i := range collectorOptions {
+		if collectorOptions[i].key == key {
+			return &collectorOptions[i]
+		}
+	}
+	return nil
 }
 
-const day = 24 * time.Hour
-
-// The defaults follow how fast each kind of data changes and what it costs: alerts and incidents
-// move by the minute; scores and TVM data are recomputed by Defender a few times a day; indicators
-// and investigations are off because most tenants do not use them and each costs calls. Microsoft
-// Secure Score is a daily snapshot, so an hourly refresh sees each new one within the hour; identity
-// (Defender for Identity sensor health) is off because it needs that product, and refreshes every
-// 15m, as machines do, since a sensor can fail at any time and costs two calls to look at.
-var collectorDefaults = map[string]Collector{
-	"alerts":          {Enabled: true, Interval: 5 * time.Minute, Lookback: 30 * day, FullLoadInterval: 6 * time.Hour},
-	"machines":        {Enabled: true, Interval: 15 * time.Minute, StaleAfter: []time.Duration{day, 7 * day, 30 * day}},
-	"scores":          {Enabled: true, Interval: time.Hour},
-	"vulnerabilities": {Enabled: true, Interval: time.Hour},
-	"recommendations": {Enabled: true, Interval: time.Hour},
-	"av_health":       {Enabled: true, Interval: time.Hour},
-	"machine_actions": {Enabled: true, Interval: 5 * time.Minute, Lookback: 30 * day},
-	"incidents":       {Enabled: true, Interval: 5 * time.Minute, Lookback: 30 * day},
-	"indicators":      {Enabled: false, Interval: time.Hour},
-	"investigations":  {Enabled: false, Interval: 15 * time.Minute, Lookback: 30 * day},
-	"secure_score":    {Enabled: true, Interval: time.Hour},
-	"identity":        {Enabled: false, Interval: 15 * time.Minute},
-}
-
-// DefaultCollector returns a collector's built-in settings, including its default interval. It
-// returns a zero Collector (with Name set) for an unknown name.
-func DefaultCollector(name string) Collector {
-	c := collectorDefaults[name]
-	c.Name = name
-	if apis := collectorAPIs[name]; len(apis) > 0 {
-		c.API = apis[0]
-	}
-	c.StaleAfter = append([]time.Duration(nil), c.StaleAfter...)
-	if len(c.StaleAfter) == 0 {
-		c.StaleAfter = nil
-	}
-	return c
-}
-
-// collectorKeys says which options each collector takes; anything else is a typo or a misplaced
-// option and is rejected.
-func collectorKeys(name string) []string {
-	keys := []string{"enabled", "interval"}
-	if len(collectorAPIs[name]) > 0 {
-		keys = append(keys, "api")
-	}
-	if DefaultCollector(name).Lookback > 0 {
-		keys = append(keys, "lookback")
-	}
-	if name == "machines" {
-		keys = append(keys, "stale_after", "per_machine")
-	}
-	if name == "secure_score" {
-		keys = append(keys, "per_control")
-	}
-	if DefaultCollector(name).FullLoadInterval > 0 {
-		keys = append(keys, "full_load_interval")
+func optionKeys() []string {
+	keys := make([]string, len(collectorOptions))
+	for i, o := range collectorOptions {
+		keys[i] = o.key
 	}
 	return keys
 }
@@ -118,7 +93,7 @@ func collectorKeys(name string) []string {
 func collectorsFor(key string) []string {
 	var names []string
 	for _, n := range CollectorNames {
-		if contains(collectorKeys(n), key) {
+		if contains(CollectorKeys(n), key) {
 			names = append(names, n)
 		}
 	}
@@ -126,6 +101,11 @@ func collectorsFor(key string) []string {
 }
 
 func (d *decoder) collectors(n *yaml.Node, path string) map[string]Collector {
+	if len(CollectorNames) == 0 {
+		// Every collector would be missing without a word: the program forgot the import
+		// that registers them.
+		d.errAt(pos{file: d.file}, nil, "no collectors are registered: the program must import github.com/defender-exporter/defender_exporter/collector")
+	}
 	out := make(map[string]Collector, len(CollectorNames))
 	for _, name := range CollectorNames {
 		c := DefaultCollector(name)
@@ -135,7 +115,7 @@ func (d *decoder) collectors(n *yaml.Node, path string) map[string]Collector {
 	pairs, _ := d.mapping(n, path, nil, noHint)
 	for _, p := range d.knownCollectors(pairs, path) {
 		c := out[p.key]
-		keys := collectorKeys(p.key)
+		keys := CollectorKeys(p.key)
 		opts, _ := d.mapping(p.v, p.path, keys, func(key string) string {
 			if owners := collectorsFor(key); len(owners) > 0 {
 				return fmt.Sprintf("%s applies only to %s", key, strings.Join(owners, ", "))
@@ -152,31 +132,8 @@ func (d *decoder) collectors(n *yaml.Node, path string) map[string]Collector {
 				if v, ok := d.positive(o.v, o.path); ok {
 					c.Interval = v
 				}
-			case "lookback":
-				if v, ok := d.positive(o.v, o.path); ok {
-					c.Lookback = v
-				}
-			case "stale_after":
-				if v, ok := d.staleAfter(o.v, o.path); ok {
-					c.StaleAfter = v
-				}
-			case "api":
-				if v, ok := d.oneOf(o.v, o.path, collectorAPIs[p.key]); ok {
-					c.API = v
-				}
-			case "per_machine":
-				if v, ok := d.boolean(o.v, o.path); ok {
-					c.PerMachine = v
-				}
-			case "per_control":
-				if v, ok := d.boolean(o.v, o.path); ok {
-					c.PerControl = v
-				}
-			case "full_load_interval":
-				if v, ok := d.positive(o.v, o.path); ok {
-					c.FullLoadInterval = v
-					d.fullLoad = &fullLoadSetting{at: d.posOf(o.v, o.path)}
-				}
+			default: // mapping() let through only the collector's keys
+				optionByKey(o.key).parse(d, o, &c)
 			}
 		}
 		d.checkFullLoadAPI(c)
@@ -191,7 +148,7 @@ func (d *decoder) collectors(n *yaml.Node, path string) map[string]Collector {
 func (d *decoder) knownCollectors(pairs []pair, path string) []pair {
 	var known []pair
 	for _, p := range pairs {
-		if _, ok := collectorDefaults[p.key]; ok {
+		if _, ok := lookupCollector(p.key); ok {
 			known = append(known, p)
 			continue
 		}

@@ -6,22 +6,12 @@ import (
 	"time"
 )
 
-// builtinHuntingQueries is how many advanced hunting queries a refresh of each collector runs on
-// the graph back end (collector/queries/*.kql): device posture has no Graph REST API, so machines,
-// av_health, vulnerabilities and recommendations are counted by queries run through
-// runHuntingQuery, which spend the tenant's hunting quota with the queries of the hunting:
-// section. scores runs none (no hunting table holds the scores). The collector package's
-// TestBuiltinQueryCounts keeps this table equal to the queries the collectors run.
-var builtinHuntingQueries = map[string]int{
-	"machines":        1,
-	"av_health":       1,
-	"vulnerabilities": 1,
-	"recommendations": 1,
-}
-
-// BuiltinHuntingQueries returns how many built-in hunting queries a refresh of the collector runs
-// with api: graph.
-func BuiltinHuntingQueries(collector string) int { return builtinHuntingQueries[collector] }
+// Device posture has no Graph REST API, so machines, av_health, vulnerabilities and
+// recommendations count on their graph back end with built-in advanced hunting queries
+// (collector/queries/*.kql) run through runHuntingQuery. Those spend the tenant's hunting quota with
+// the queries of the hunting: section, so the quota check counts them: each collector's
+// CollectorSpec.HuntingQueries says how many a refresh runs per back end, and the collector package
+// derives it from the queries it really runs.
 
 // builtinHuntingUse is what the enabled graph-back-end collectors of one tenant spend of the
 // hunting quota at their intervals.
@@ -34,8 +24,8 @@ func (c *Config) builtinHuntingUse(t Tenant) builtinHuntingUse {
 	var u builtinHuntingUse
 	for _, name := range CollectorNames {
 		col := c.Collectors[name]
-		n := builtinHuntingQueries[name]
-		if !col.Enabled || col.API != "graph" || n == 0 {
+		n := BuiltinHuntingQueries(name, col.API)
+		if !col.Enabled || n == 0 {
 			continue
 		}
 		iv := c.Interval(t, name)

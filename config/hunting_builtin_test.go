@@ -122,12 +122,21 @@ func TestHuntingBudgetBuiltinQueriesAlone(t *testing.T) {
 }
 
 func TestBuiltinHuntingQueriesKnownCollectors(t *testing.T) {
-	for name, n := range builtinHuntingQueries {
-		if _, ok := collectorDefaults[name]; !ok || n <= 0 {
-			t.Errorf("%s: %d built-in queries for an unknown collector or a useless entry", name, n)
+	for _, name := range CollectorNames {
+		for api, n := range registry[name].HuntingQueries {
+			if n <= 0 {
+				t.Errorf("%s: %d built-in queries on %q: a useless entry", name, n, api)
+			}
+			if !contains(CollectorAPIs(name), api) {
+				t.Errorf("%s has built-in hunting queries on %q, not one of its back ends %v", name, api, CollectorAPIs(name))
+			}
 		}
-		if !contains(collectorAPIs[name], "graph") {
-			t.Errorf("%s has built-in hunting queries but no graph back end to run them", name)
+	}
+	// The four posture collectors count devices with built-in queries on
+	// graph; the tests above rely on it.
+	for _, name := range []string{"machines", "av_health", "vulnerabilities", "recommendations"} {
+		if BuiltinHuntingQueries(name, "graph") == 0 {
+			t.Errorf("%s runs no built-in query on graph", name)
 		}
 	}
 }

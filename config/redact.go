@@ -178,11 +178,14 @@ func (c *Config) Redacted() (string, error) {
 			// the interval on reload, which the default is not.
 			v.FullLoad = optDuration(col.FullLoadInterval)
 		}
-		if name == "machines" {
+		keys := CollectorKeys(name)
+		if contains(keys, "stale_after") {
 			v.StaleAfter = durations(col.StaleAfter)
+		}
+		if contains(keys, "per_machine") {
 			v.PerMachine = &col.PerMachine
 		}
-		if name == "secure_score" {
+		if contains(keys, "per_control") {
 			v.PerControl = &col.PerControl
 		}
 		n, err := encodeNode(v)

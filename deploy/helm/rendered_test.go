@@ -24,6 +24,8 @@ import (
 	"go.yaml.in/yaml/v3"
 
 	"github.com/defender-exporter/defender_exporter/config"
+	// Registers the collectors, whose names, defaults and keys config.Parse checks.
+	_ "github.com/defender-exporter/defender_exporter/collector"
 )
 
 // The values of the scenarios (values.yaml and ci/*-values.yaml) the tests

@@ -18,6 +18,8 @@ import (
 	"go.yaml.in/yaml/v3"
 
 	"github.com/defender-exporter/defender_exporter/config"
+	// Registers the collectors, whose names, defaults and keys config.Parse checks.
+	_ "github.com/defender-exporter/defender_exporter/collector"
 )
 
 // object is the part of a manifest the checks read.
