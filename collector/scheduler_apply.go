@@ -51,69 +51,125 @@ func (s *Scheduler) Apply(cfg *config.Config) error {
 
 	// Build every job before touching the running ones, so a collector
 	// that cannot be built leaves the old set running.
-	type planned struct {
-		key  jobKey
-		spec jobSpec
-		coll Collector
+	s.warnUnbuilt(cfg)
+	plan, wantTenants, err := planJobs(cfg, curJobs)
+	if err != nil {
+		return err
 	}
-	var plan []planned
-	wantTenants := map[string]config.Tenant{}
+	tc := s.setUpTenants(wantTenants, curTenants)
+	intervals, err := renderSnapshot(intervalMetrics(intervalJobs(plan)))
+	if err != nil {
+		// Label values that passed the config check: cannot happen.
+		tc.closeCreated()
+		return fmt.Errorf("rendering the collectors' intervals: %w", err)
+	}
+
+	// Swap: the new job set is served from here on.
+	started, stopping, ok := s.swap(plan, tc.tenants, intervals)
+	if !ok {
+		tc.closeCreated()
+		return errors.New("scheduler stopped")
+	}
+
+	// Outside the lock: wait for the replaced jobs, then start their
+	// successors with the snapshot the old ones ended with.
+	handOver(stopping, started)
+	s.release(tc.dropped, tc.removed)
+	return s.launch(started, tc.failed, tc.rebuilt)
+}
+
+// plannedJob is one job of the new set. coll is nil when the running job
+// has the same spec: that job goes on untouched.
+type plannedJob struct {
+	key  jobKey
+	spec jobSpec
+	coll Collector
+}
+
+// warnUnbuilt warns of each collector cfg enables that this build lacks.
+func (s *Scheduler) warnUnbuilt(cfg *config.Config) {
 	for _, name := range config.CollectorNames {
 		if _, built := factories[name]; cfg.Collectors[name].Enabled && !built {
 			level.Warn(s.logger).Log("msg", "collector enabled in the configuration is not part of this build; skipping it", "collector", name)
 		}
 	}
+}
+
+// planJobs lists the jobs cfg asks for, with a new collector for each job
+// whose spec is new or changed, and the tenants cfg names.
+func planJobs(cfg *config.Config, curJobs map[jobKey]*job) ([]plannedJob, map[string]config.Tenant, error) {
+	var plan []plannedJob
+	wantTenants := map[string]config.Tenant{}
 	for _, t := range cfg.Tenants {
 		wantTenants[t.Name] = t
-		for _, name := range config.CollectorNames {
-			cc, ok := cfg.Collectors[name]
-			if _, built := factories[name]; !ok || !cc.Enabled || !built {
-				continue
-			}
-			key := jobKey{tenant: t.Name, collector: name}
-			spec := jobSpec{tenant: t, coll: cc, interval: cfg.Interval(t, name)}
-			if old, ok := curJobs[key]; ok && reflect.DeepEqual(old.spec, spec) {
-				plan = append(plan, planned{key: key, spec: spec})
-				continue
-			}
-			c, err := New(cc)
-			if err != nil {
-				return fmt.Errorf("tenant %s: %w", t.Name, err)
-			}
-			plan = append(plan, planned{key: key, spec: spec, coll: c})
+		jobs, err := planTenantJobs(cfg, t, curJobs)
+		if err != nil {
+			return nil, nil, err
 		}
-		// Every tenant runs every hunting query, each on its own interval.
-		for _, q := range cfg.Hunting.Queries {
-			key := jobKey{tenant: t.Name, collector: huntingCollector, query: q.Name}
-			spec := jobSpec{tenant: t, query: q, huntingAPI: cfg.Hunting.API, interval: q.Interval}
-			if old, ok := curJobs[key]; ok && reflect.DeepEqual(old.spec, spec) {
-				plan = append(plan, planned{key: key, spec: spec})
-				continue
-			}
-			c, err := NewHuntingQuery(cfg.Hunting.API, q)
-			if err != nil {
-				return fmt.Errorf("tenant %s: hunting query %s: %w", t.Name, q.Name, err)
-			}
-			plan = append(plan, planned{key: key, spec: spec, coll: c})
-		}
+		plan = append(plan, jobs...)
 	}
+	return plan, wantTenants, nil
+}
 
-	// Tenants: keep the clients of unchanged tenants; build the others,
-	// and again those whose client failed.
-	tenants := make(map[string]*tenantState, len(wantTenants))
-	var (
-		dropped []*tenantState                          // removed or changed: their jobs stop
-		created []*tenantState                          // new tenantStates: closed if the swap fails
-		rebuilt []*tenantState                          // failed before, built again in place
-		removed []string                                // tenant names gone from the configuration
-		failed  []*tenantState                          // built in vain: retried
-		names   = slices.Sorted(maps.Keys(wantTenants)) // build and log in a stable order
-	)
+// planTenantJobs is planJobs for one tenant: a job per enabled collector
+// of this build, and one per hunting query.
+func planTenantJobs(cfg *config.Config, t config.Tenant, curJobs map[jobKey]*job) ([]plannedJob, error) {
+	var plan []plannedJob
+	for _, name := range config.CollectorNames {
+		cc, ok := cfg.Collectors[name]
+		if _, built := factories[name]; !ok || !cc.Enabled || !built {
+			continue
+		}
+		key := jobKey{tenant: t.Name, collector: name}
+		spec := jobSpec{tenant: t, coll: cc, interval: cfg.Interval(t, name)}
+		if old, ok := curJobs[key]; ok && reflect.DeepEqual(old.spec, spec) {
+			plan = append(plan, plannedJob{key: key, spec: spec})
+			continue
+		}
+		c, err := New(cc)
+		if err != nil {
+			return nil, fmt.Errorf("tenant %s: %w", t.Name, err)
+		}
+		plan = append(plan, plannedJob{key: key, spec: spec, coll: c})
+	}
+	// Every tenant runs every hunting query, each on its own interval.
+	for _, q := range cfg.Hunting.Queries {
+		key := jobKey{tenant: t.Name, collector: huntingCollector, query: q.Name}
+		spec := jobSpec{tenant: t, query: q, huntingAPI: cfg.Hunting.API, interval: q.Interval}
+		if old, ok := curJobs[key]; ok && reflect.DeepEqual(old.spec, spec) {
+			plan = append(plan, plannedJob{key: key, spec: spec})
+			continue
+		}
+		c, err := NewHuntingQuery(cfg.Hunting.API, q)
+		if err != nil {
+			return nil, fmt.Errorf("tenant %s: hunting query %s: %w", t.Name, q.Name, err)
+		}
+		plan = append(plan, plannedJob{key: key, spec: spec, coll: c})
+	}
+	return plan, nil
+}
+
+// tenantChanges is what a reload does to the tenants: the new set, and
+// the tenantStates that the later steps of Apply close, retry or kick.
+type tenantChanges struct {
+	tenants map[string]*tenantState
+	dropped []*tenantState // removed or changed: their jobs stop
+	created []*tenantState // new tenantStates: closed if the swap fails
+	rebuilt []*tenantState // failed before, built again in place
+	removed []string       // tenant names gone from the configuration
+	failed  []*tenantState // built in vain: retried
+}
+
+// setUpTenants keeps the clients of unchanged tenants; it builds the
+// others, and again those whose client failed.
+func (s *Scheduler) setUpTenants(wantTenants map[string]config.Tenant, curTenants map[string]*tenantState) *tenantChanges {
+	tc := &tenantChanges{tenants: make(map[string]*tenantState, len(wantTenants))}
+	names := slices.Sorted(maps.Keys(wantTenants)) // build and log in a stable order
 	for name, st := range curTenants {
 		if t, ok := wantTenants[name]; !ok || !reflect.DeepEqual(t, st.cfg) {
-			dropped = append(dropped, st)
+			tc.dropped = append(tc.dropped, st)
 			if !ok {
-				removed = append(removed, name)
+				tc.removed = append(tc.removed, name)
 			}
 		}
 	}
@@ -123,50 +179,60 @@ func (s *Scheduler) Apply(cfg *config.Config) error {
 		switch {
 		case ok && reflect.DeepEqual(t, st.cfg):
 			if client, _ := st.client(); client != nil {
-				tenants[name] = st
+				tc.tenants[name] = st
 				continue
 			}
 			st.stopRetry()
-			rebuilt = append(rebuilt, st)
+			tc.rebuilt = append(tc.rebuilt, st)
 		default:
 			st = &tenantState{cfg: t, sem: make(chan struct{}, s.opts.TenantConcurrency)}
-			created = append(created, st)
+			tc.created = append(tc.created, st)
 		}
-		tenants[name] = st
+		tc.tenants[name] = st
 		if !s.build(st, 0) {
-			failed = append(failed, st)
+			tc.failed = append(tc.failed, st)
 		}
 	}
+	return tc
+}
 
-	intervalJobs := make(map[jobKey]*job, len(plan))
+// closeCreated closes the tenantStates this reload created, when it gives
+// up before the swap: no job uses them.
+func (tc *tenantChanges) closeCreated() {
+	for _, st := range tc.created {
+		st.close()
+	}
+}
+
+// intervalJobs stands in for the planned jobs where only their interval
+// counts: in defender_collector_interval_seconds.
+func intervalJobs(plan []plannedJob) map[jobKey]*job {
+	jobs := make(map[jobKey]*job, len(plan))
 	for _, p := range plan {
-		intervalJobs[p.key] = &job{interval: p.spec.interval}
+		jobs[p.key] = &job{interval: p.spec.interval}
 	}
-	intervals, err := renderSnapshot(intervalMetrics(intervalJobs))
-	if err != nil {
-		// Label values that passed the config check: cannot happen.
-		for _, st := range created {
-			st.close()
-		}
-		return fmt.Errorf("rendering the collectors' intervals: %w", err)
-	}
+	return jobs
+}
 
-	// Swap: the new job set is served from here on.
+// replacement is a job started by a reload: in place of old, or of
+// nothing (old nil).
+type replacement struct {
+	old, new *job
+	// carried is the snapshot the new job got from the old one.
+	carried *jobState
+}
+
+// swap makes the planned jobs and tenants the served ones, under the
+// scheduler's lock. It returns the new jobs, not started yet, and the
+// replaced ones, not stopped yet; ok is false, and nothing changed, if
+// the scheduler has stopped.
+func (s *Scheduler) swap(plan []plannedJob, tenants map[string]*tenantState, intervals []renderedFamily) (started []replacement, stopping []*job, ok bool) {
 	s.mu.Lock()
+	defer s.mu.Unlock()
 	if s.stopped {
-		s.mu.Unlock()
-		for _, st := range created {
-			st.close()
-		}
-		return errors.New("scheduler stopped")
+		return nil, nil, false
 	}
 	jobs := make(map[jobKey]*job, len(plan))
-	// carried is the snapshot the new job got from the old one.
-	type replacement struct {
-		old, new *job
-		carried  *jobState
-	}
-	var started []replacement
 	for _, p := range plan {
 		old := s.jobs[p.key]
 		if p.coll == nil {
@@ -183,7 +249,6 @@ func (s *Scheduler) Apply(cfg *config.Config) error {
 		jobs[p.key] = j
 		started = append(started, r)
 	}
-	var stopping []*job
 	for key, j := range s.jobs {
 		if jobs[key] != j {
 			stopping = append(stopping, j)
@@ -193,10 +258,12 @@ func (s *Scheduler) Apply(cfg *config.Config) error {
 	s.tenants = tenants
 	s.intervals = intervals
 	s.planner.setJobs(s.jobs)
-	s.mu.Unlock()
+	return started, stopping, true
+}
 
-	// Outside the lock: wait for the replaced jobs, then start their
-	// successors with the snapshot the old ones ended with.
+// handOver stops the replaced jobs and waits for them, then gives each
+// successor the snapshot its predecessor ended with.
+func handOver(stopping []*job, started []replacement) {
 	for _, j := range stopping {
 		j.stop()
 	}
@@ -208,6 +275,11 @@ func (s *Scheduler) Apply(cfg *config.Config) error {
 			r.new.state.CompareAndSwap(r.carried, r.old.state.Load())
 		}
 	}
+}
+
+// release closes the dropped tenants' clients and forgets the removed
+// tenants, once their jobs have stopped.
+func (s *Scheduler) release(dropped []*tenantState, removed []string) {
 	// Every job that used a dropped client has stopped (a changed tenant
 	// changes all its jobs): release its connections now rather than at
 	// the transport's idle timeout, reload after reload.
@@ -221,7 +293,13 @@ func (s *Scheduler) Apply(cfg *config.Config) error {
 			s.opts.OnTenantRemoved(name)
 		}
 	}
+}
 
+// launch starts the new jobs' timers, the retries of the tenants that
+// could not be built, and a refresh of the jobs of the tenants rebuilt
+// with success. It holds the scheduler's lock, so that nothing starts
+// after Stop.
+func (s *Scheduler) launch(started []replacement, failed, rebuilt []*tenantState) error {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	if s.stopped {
