@@ -145,6 +145,8 @@ func (j *job) loop(delay time.Duration) {
 	}
 }
 
+// refresh runs the collector once, within the job's timeout and the
+// tenant's and the scheduler's concurrency limits, and stores the outcome.
 func (j *job) refresh(parent context.Context) {
 	j.mu.Lock()
 	defer j.mu.Unlock()
@@ -155,37 +157,18 @@ func (j *job) refresh(parent context.Context) {
 	if parent.Err() != nil {
 		return
 	}
-	// The tenant's slot first: a refresh queued behind its own tenant's
-	// slow ones must not sit on a global slot that another tenant could
-	// use.
-	select {
-	case j.tenant.sem <- struct{}{}:
-	case <-parent.Done():
+	release, ok := j.acquireSlots(parent)
+	if !ok {
 		return
 	}
-	defer func() { <-j.tenant.sem }()
-	select {
-	case j.sched.sem <- struct{}{}:
-	case <-parent.Done():
-		return
-	}
-	defer func() { <-j.sched.sem }()
+	defer release()
 
 	ctx, cancel := context.WithTimeout(parent, j.timeout)
 	defer cancel()
 	var calls defender.CallCounter
 	ctx = defender.WithCallCounter(ctx, &calls)
 	begin := time.Now()
-	var rendered []renderedFamily
-	var err error
-	var stack []byte // of a panic
-	client, buildErr := j.tenant.client()
-	notSetUp := client == nil
-	if notSetUp {
-		err = fmt.Errorf("tenant not set up: %w", buildErr)
-	} else {
-		rendered, stack, err = j.collect(ctx, client)
-	}
+	out := j.attempt(ctx)
 	if parent.Err() != nil {
 		// Stopped by a reload or shutdown, not failed: the snapshot
 		// stays as it was.
@@ -194,53 +177,125 @@ func (j *job) refresh(parent context.Context) {
 	elapsed := time.Since(begin)
 
 	prev := j.state.Load()
-	next := &jobState{duration: elapsed}
-	if err == nil {
-		next.success = true
-		next.lastSuccess = time.Now()
-		next.calls = calls.Calls()
-		next.listings = calls.Listings()
-		next.rendered = rendered
-		if j.lastLog != "" {
-			level.Info(j.logger).Log("msg", "refresh succeeded again", "duration", elapsed.Round(time.Millisecond))
-			j.lastLog = ""
-		}
+	var next *jobState
+	if out.err == nil {
+		next = j.succeeded(elapsed, &calls, out.rendered)
 	} else {
 		// Only the refresh's own deadline: a request that timed out on
 		// request_timeout wraps DeadlineExceeded too.
-		if errors.Is(err, context.DeadlineExceeded) && ctx.Err() != nil {
-			err = fmt.Errorf("refresh took longer than %s (90%% of the interval): %w", j.timeout, err)
+		if errors.Is(out.err, context.DeadlineExceeded) && ctx.Err() != nil {
+			out.err = fmt.Errorf("refresh took longer than %s (90%% of the interval): %w", j.timeout, out.err)
 		}
-		next.err = err
-		if prev != nil {
-			// Keep serving the last good snapshot; success=0 and the
-			// last-success timestamp say it is stale. A failed refresh
-			// stopped early or retried: it says nothing about what a
-			// refresh costs, so the last good figures stay too.
-			next.lastSuccess = prev.lastSuccess
-			next.calls = prev.calls
-			next.listings = prev.listings
-			next.rendered = prev.rendered
-		}
-		switch msg := errorFingerprint(err); {
-		case errors.Is(err, defender.ErrHuntingDeferred):
-			// The client logged the deferral once for the whole tenant;
-			// one line per query would repeat it.
-			level.Debug(j.logger).Log("msg", "hunting deferred; keeping the last good snapshot", "err", err)
-		case notSetUp:
-			// The tenant's own line (build) says why, once for all its
-			// collectors.
-			level.Debug(j.logger).Log("msg", "refresh failed: the tenant has no client", "err", err)
-		case msg != j.lastLog && stack != nil:
-			level.Error(j.logger).Log("msg", "refresh panicked; counted as a failed refresh, keeping the last good snapshot", "err", err, "stack", string(stack))
-			j.lastLog = msg
-		case msg != j.lastLog:
-			level.Warn(j.logger).Log("msg", "refresh failed; keeping the last good snapshot", "err", err)
-			j.lastLog = msg
-		default:
-			level.Debug(j.logger).Log("msg", "refresh still failing", "err", err)
-		}
+		next = failedState(prev, elapsed, out.err)
+		j.logFailure(out)
 	}
+	j.publish(prev, next)
+}
+
+// acquireSlots takes one of the tenant's slots, then one of the
+// scheduler's; release gives both back. ok is false, and nothing is held,
+// if ctx ends first.
+func (j *job) acquireSlots(ctx context.Context) (release func(), ok bool) {
+	// The tenant's slot first: a refresh queued behind its own tenant's
+	// slow ones must not sit on a global slot that another tenant could
+	// use.
+	select {
+	case j.tenant.sem <- struct{}{}:
+	case <-ctx.Done():
+		return nil, false
+	}
+	select {
+	case j.sched.sem <- struct{}{}:
+	case <-ctx.Done():
+		<-j.tenant.sem
+		return nil, false
+	}
+	return func() {
+		<-j.sched.sem
+		<-j.tenant.sem
+	}, true
+}
+
+// outcome is what one attempt at a refresh gave.
+type outcome struct {
+	rendered []renderedFamily
+	err      error
+	stack    []byte // of a panic
+	notSetUp bool   // the tenant has no client; err says why
+}
+
+// attempt runs the collector with the tenant's client, or fails at once
+// when the tenant has none.
+func (j *job) attempt(ctx context.Context) outcome {
+	client, buildErr := j.tenant.client()
+	if client == nil {
+		return outcome{err: fmt.Errorf("tenant not set up: %w", buildErr), notSetUp: true}
+	}
+	rendered, stack, err := j.collect(ctx, client)
+	return outcome{rendered: rendered, err: err, stack: stack}
+}
+
+// succeeded is the state after a successful refresh; it logs the end of
+// a failure that was logged.
+func (j *job) succeeded(elapsed time.Duration, calls *defender.CallCounter, rendered []renderedFamily) *jobState {
+	next := &jobState{
+		success:     true,
+		duration:    elapsed,
+		lastSuccess: time.Now(),
+		calls:       calls.Calls(),
+		listings:    calls.Listings(),
+		rendered:    rendered,
+	}
+	if j.lastLog != "" {
+		level.Info(j.logger).Log("msg", "refresh succeeded again", "duration", elapsed.Round(time.Millisecond))
+		j.lastLog = ""
+	}
+	return next
+}
+
+// failedState is the state after a refresh that failed with err.
+func failedState(prev *jobState, elapsed time.Duration, err error) *jobState {
+	next := &jobState{duration: elapsed, err: err}
+	if prev != nil {
+		// Keep serving the last good snapshot; success=0 and the
+		// last-success timestamp say it is stale. A failed refresh
+		// stopped early or retried: it says nothing about what a
+		// refresh costs, so the last good figures stay too.
+		next.lastSuccess = prev.lastSuccess
+		next.calls = prev.calls
+		next.listings = prev.listings
+		next.rendered = prev.rendered
+	}
+	return next
+}
+
+// logFailure logs a failed refresh: a new failure at warn level (error
+// for a panic), a persisting one at debug level.
+func (j *job) logFailure(out outcome) {
+	err := out.err
+	switch msg := errorFingerprint(err); {
+	case errors.Is(err, defender.ErrHuntingDeferred):
+		// The client logged the deferral once for the whole tenant;
+		// one line per query would repeat it.
+		level.Debug(j.logger).Log("msg", "hunting deferred; keeping the last good snapshot", "err", err)
+	case out.notSetUp:
+		// The tenant's own line (build) says why, once for all its
+		// collectors.
+		level.Debug(j.logger).Log("msg", "refresh failed: the tenant has no client", "err", err)
+	case msg != j.lastLog && out.stack != nil:
+		level.Error(j.logger).Log("msg", "refresh panicked; counted as a failed refresh, keeping the last good snapshot", "err", err, "stack", string(out.stack))
+		j.lastLog = msg
+	case msg != j.lastLog:
+		level.Warn(j.logger).Log("msg", "refresh failed; keeping the last good snapshot", "err", err)
+		j.lastLog = msg
+	default:
+		level.Debug(j.logger).Log("msg", "refresh still failing", "err", err)
+	}
+}
+
+// publish makes next the job's served state, and tells the planner when
+// a refresh's cost changed.
+func (j *job) publish(prev, next *jobState) {
 	j.state.Store(next)
 	if next.success && (prev == nil || !maps.Equal(prev.calls, next.calls)) {
 		j.sched.planner.observed(j.key.tenant)
