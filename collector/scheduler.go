@@ -296,6 +296,26 @@ func (s *Scheduler) collect(ch chan<- prometheus.Metric, snapshots bool) {
 	for _, t := range names {
 		up[t] = true
 	}
+	hunting := collectJobs(ch, jobs, up, snapshots)
+	for tenant, h := range hunting {
+		last := h.lastSuccess
+		if h.anyMissing {
+			last = time.Time{}
+		}
+		collectorRow(ch, tenant, huntingCollector, h.ok, h.duration, last)
+	}
+	for _, t := range names {
+		ch <- prometheus.MustNewConstMetric(upDesc, prometheus.GaugeValue, b2f(up[t]), t)
+	}
+	collectCertExpiry(ch, tenants)
+	s.planner.collect(ch)
+	s.collectRetired(ch) // retired.go
+}
+
+// collectJobs sends each job's rows, and with snapshots its snapshot;
+// it sets up[tenant] to false for a job that makes its tenant not up, and
+// returns the hunting queries folded into one summary per tenant.
+func collectJobs(ch chan<- prometheus.Metric, jobs []*job, up map[string]bool, snapshots bool) map[string]*huntingSummary {
 	hunting := map[string]*huntingSummary{}
 	for _, j := range jobs {
 		st := j.state.Load()
@@ -322,29 +342,30 @@ func (s *Scheduler) collect(ch chan<- prometheus.Metric, snapshots bool) {
 				h = &huntingSummary{ok: true}
 				hunting[j.key.tenant] = h
 			}
-			h.ran = true
-			h.ok = h.ok && st.success
-			h.duration += st.duration
-			switch {
-			case st.lastSuccess.IsZero():
-				h.anyMissing = true
-			case h.lastSuccess.IsZero() || st.lastSuccess.Before(h.lastSuccess):
-				h.lastSuccess = st.lastSuccess
-			}
+			h.add(st)
 			continue
 		}
 		collectorRow(ch, j.key.tenant, j.key.collector, st.success, st.duration, st.lastSuccess)
 	}
-	for tenant, h := range hunting {
-		last := h.lastSuccess
-		if h.anyMissing {
-			last = time.Time{}
-		}
-		collectorRow(ch, tenant, huntingCollector, h.ok, h.duration, last)
+	return hunting
+}
+
+// add folds the latest refresh of one hunting query into h.
+func (h *huntingSummary) add(st *jobState) {
+	h.ran = true
+	h.ok = h.ok && st.success
+	h.duration += st.duration
+	switch {
+	case st.lastSuccess.IsZero():
+		h.anyMissing = true
+	case h.lastSuccess.IsZero() || st.lastSuccess.Before(h.lastSuccess):
+		h.lastSuccess = st.lastSuccess
 	}
-	for _, t := range names {
-		ch <- prometheus.MustNewConstMetric(upDesc, prometheus.GaugeValue, b2f(up[t]), t)
-	}
+}
+
+// collectCertExpiry sends the expiry of each tenant's client certificate,
+// for the tenants that have a client and authenticate with a certificate.
+func collectCertExpiry(ch chan<- prometheus.Metric, tenants []*tenantState) {
 	for _, st := range tenants {
 		client, _ := st.client()
 		if client == nil {
@@ -354,8 +375,6 @@ func (s *Scheduler) collect(ch chan<- prometheus.Metric, snapshots bool) {
 			ch <- prometheus.MustNewConstMetric(certExpiryDesc, prometheus.GaugeValue, float64(exp.Unix()), st.cfg.Name)
 		}
 	}
-	s.planner.collect(ch)
-	s.collectRetired(ch) // retired.go
 }
 
 func collectorRow(ch chan<- prometheus.Metric, tenant, collector string, success bool, d time.Duration, lastSuccess time.Time) {
