@@ -147,102 +147,18 @@ func (d *decoder) tenantSpec(n *yaml.Node, path string, keys []string, hint func
 				s.name = set(v, at)
 			}
 		case "tenant_id", "client_id":
-			v, ok := d.scalar(p.v, p.path, "a GUID")
-			if !ok {
-				continue
-			}
-			if !guidRE.MatchString(v) {
-				what := "the Directory (tenant) ID"
-				if p.key == "client_id" {
-					what = "the Application (client) ID"
-				}
-				d.errAt(at, nil, "%q is not a GUID: use %s from the app registration's overview in Entra, e.g. 00000000-0000-0000-0000-000000000000", truncate(v), what)
-				continue
-			}
-			if p.key == "tenant_id" {
-				s.tenantID = set(v, at)
-			} else {
-				s.clientID = set(v, at)
-			}
-		case "client_secret", "certificate_password":
-			// The value is never echoed, not even in a type error.
-			v, ok := d.scalar(p.v, p.path, "a string")
-			if !ok {
-				continue
-			}
-			if p.key == "client_secret" {
-				s.clientSecret = set(v, at)
-			} else {
-				s.certPassword = set(v, at)
-			}
-		case "client_secret_file", "certificate_file", "certificate_password_file", "federated_token_file":
-			v, ok := d.filePath(p.v, p.path)
-			if !ok {
-				continue
-			}
-			f := set(v, at)
-			switch p.key {
-			case "client_secret_file":
-				s.clientSecretFile = f
-			case "certificate_file":
-				s.certFile = f
-			case "certificate_password_file":
-				s.certPasswordFile = f
-			case "federated_token_file":
-				s.federatedTokenFile = f
-			}
+			d.guidKey(&s, p, at)
+		case "client_secret", "certificate_password",
+			"client_secret_file", "certificate_file", "certificate_password_file", "federated_token_file":
+			d.credentialKey(&s, p, at)
 		case "managed_identity":
 			s.managedIdentity = set(d.managedIdentity(p.v, p.path), at)
-		case "cloud":
-			if v, ok := d.scalar(p.v, p.path, "a cloud name"); ok {
-				if !contains(clouds, v) {
-					d.errAt(at, nil, "%q is not a cloud: use global, gcc, gcc-high or dod", truncate(v))
-					continue
-				}
-				s.cloud = set(v, at)
-			}
-		case "region":
-			if v, ok := d.scalar(p.v, p.path, "a region"); ok {
-				if !contains(regions, v) {
-					d.errAt(at, nil, "%q is not a region: use %s, or \"\" for the global host", truncate(v), strings.Join(regions[1:], ", "))
-					continue
-				}
-				s.region = set(v, at)
-			}
+		case "cloud", "region":
+			d.cloudKey(&s, p, at)
 		case "endpoints":
-			eps, _ := d.mapping(p.v, p.path, endpointKeys, noHint)
-			for _, e := range eps {
-				v, ok := d.endpoint(e.v, e.path)
-				if !ok {
-					continue
-				}
-				f := set(v, d.posOf(d.resolve(e.v), e.path))
-				switch e.key {
-				case "authority":
-					s.authority = f
-				case "mde":
-					s.mde = f
-				case "xdr":
-					s.xdr = f
-				case "graph":
-					s.graph = f
-				}
-			}
+			d.endpointsKey(&s, p)
 		case "tls":
-			tps, _ := d.mapping(p.v, p.path, tlsKeys, noHint)
-			for _, e := range tps {
-				eat := d.posOf(d.resolve(e.v), e.path)
-				switch e.key {
-				case "ca_file":
-					if v, ok := d.filePath(e.v, e.path); ok {
-						s.caFile = set(v, eat)
-					}
-				case "insecure_skip_verify":
-					if v, ok := d.boolean(e.v, e.path); ok {
-						s.insecureSkipVerify = set(v, eat)
-					}
-				}
-			}
+			d.tlsKey(&s, p)
 		case "refresh_interval":
 			if v, ok := d.positive(p.v, p.path); ok {
 				s.refreshInterval = set(v, at)
@@ -254,6 +170,124 @@ func (d *decoder) tenantSpec(n *yaml.Node, path string, keys []string, hint func
 		}
 	}
 	return s
+}
+
+// guidKey decodes tenant_id or client_id, the app registration's GUIDs.
+func (d *decoder) guidKey(s *tenantSpec, p pair, at pos) {
+	v, ok := d.scalar(p.v, p.path, "a GUID")
+	if !ok {
+		return
+	}
+	if !guidRE.MatchString(v) {
+		what := "the Directory (tenant) ID"
+		if p.key == "client_id" {
+			what = "the Application (client) ID"
+		}
+		d.errAt(at, nil, "%q is not a GUID: use %s from the app registration's overview in Entra, e.g. 00000000-0000-0000-0000-000000000000", truncate(v), what)
+		return
+	}
+	if p.key == "tenant_id" {
+		s.tenantID = set(v, at)
+	} else {
+		s.clientID = set(v, at)
+	}
+}
+
+// credentialKey decodes a secret (client_secret, certificate_password) or the path of a credential
+// file; whether the tenant has exactly one credential is resolveCredential's check.
+func (d *decoder) credentialKey(s *tenantSpec, p pair, at pos) {
+	switch p.key {
+	case "client_secret", "certificate_password":
+		// The value is never echoed, not even in a type error.
+		v, ok := d.scalar(p.v, p.path, "a string")
+		if !ok {
+			return
+		}
+		if p.key == "client_secret" {
+			s.clientSecret = set(v, at)
+		} else {
+			s.certPassword = set(v, at)
+		}
+		return
+	}
+	v, ok := d.filePath(p.v, p.path)
+	if !ok {
+		return
+	}
+	f := set(v, at)
+	switch p.key {
+	case "client_secret_file":
+		s.clientSecretFile = f
+	case "certificate_file":
+		s.certFile = f
+	case "certificate_password_file":
+		s.certPasswordFile = f
+	case "federated_token_file":
+		s.federatedTokenFile = f
+	}
+}
+
+// cloudKey decodes cloud or region, which pick the API hosts; whether the region fits the cloud is
+// resolveTenant's check.
+func (d *decoder) cloudKey(s *tenantSpec, p pair, at pos) {
+	switch p.key {
+	case "cloud":
+		if v, ok := d.scalar(p.v, p.path, "a cloud name"); ok {
+			if !contains(clouds, v) {
+				d.errAt(at, nil, "%q is not a cloud: use global, gcc, gcc-high or dod", truncate(v))
+				return
+			}
+			s.cloud = set(v, at)
+		}
+	case "region":
+		if v, ok := d.scalar(p.v, p.path, "a region"); ok {
+			if !contains(regions, v) {
+				d.errAt(at, nil, "%q is not a region: use %s, or \"\" for the global host", truncate(v), strings.Join(regions[1:], ", "))
+				return
+			}
+			s.region = set(v, at)
+		}
+	}
+}
+
+// endpointsKey decodes endpoints:, each URL pointing at the line that holds it.
+func (d *decoder) endpointsKey(s *tenantSpec, p pair) {
+	eps, _ := d.mapping(p.v, p.path, endpointKeys, noHint)
+	for _, e := range eps {
+		v, ok := d.endpoint(e.v, e.path)
+		if !ok {
+			continue
+		}
+		f := set(v, d.posOf(d.resolve(e.v), e.path))
+		switch e.key {
+		case "authority":
+			s.authority = f
+		case "mde":
+			s.mde = f
+		case "xdr":
+			s.xdr = f
+		case "graph":
+			s.graph = f
+		}
+	}
+}
+
+// tlsKey decodes tls:, each value pointing at the line that holds it.
+func (d *decoder) tlsKey(s *tenantSpec, p pair) {
+	tps, _ := d.mapping(p.v, p.path, tlsKeys, noHint)
+	for _, e := range tps {
+		eat := d.posOf(d.resolve(e.v), e.path)
+		switch e.key {
+		case "ca_file":
+			if v, ok := d.filePath(e.v, e.path); ok {
+				s.caFile = set(v, eat)
+			}
+		case "insecure_skip_verify":
+			if v, ok := d.boolean(e.v, e.path); ok {
+				s.insecureSkipVerify = set(v, eat)
+			}
+		}
+	}
 }
 
 func (d *decoder) checkName(v string, at pos) bool {
