@@ -464,38 +464,10 @@ type credKey struct {
 	at  pos
 }
 
+// resolveCredential checks that the tenant has exactly one credential and reads it into t.
 func (d *decoder) resolveCredential(s tenantSpec, t *Tenant) {
-	var kinds []credKey
-	add := func(key string, f field[string]) {
-		if f.ok {
-			kinds = append(kinds, credKey{key, f.at})
-		}
-	}
-	add("client_secret", s.clientSecret)
-	add("client_secret_file", s.clientSecretFile)
-	add("certificate_file", s.certFile)
-	add("federated_token_file", s.federatedTokenFile)
-	if s.managedIdentity.ok {
-		kinds = append(kinds, credKey{"managed_identity", s.managedIdentity.at})
-	}
-	switch {
-	case len(kinds) == 0 && s.env:
-		d.errAt(pos{file: envSource}, nil, "no credential: set AZURE_CLIENT_SECRET, AZURE_CLIENT_CERTIFICATE_PATH or AZURE_FEDERATED_TOKEN_FILE (with AZURE_TENANT_ID and AZURE_CLIENT_ID), or AZURE_CLIENT_ID alone for a user-assigned managed identity")
-	case len(kinds) == 0:
-		d.errAt(s.at, nil, "no credential: set one of client_secret, client_secret_file, certificate_file, federated_token_file or managed_identity")
-	case len(kinds) > 1:
-		// Point at the one written last: that is usually the one just added.
-		sort.SliceStable(kinds, func(i, j int) bool { return kinds[i].at.line < kinds[j].at.line })
-		d.errAt(kinds[1].at, nil, "%s and %s (%s) are both set, but a tenant uses exactly one credential: keep one", kinds[1].key, kinds[0].key, where(kinds[0].at))
-	}
-	for _, f := range []field[string]{s.certPassword, s.certPasswordFile} {
-		if f.ok && !s.certFile.ok {
-			d.errAt(f.at, nil, "applies only with certificate_file (to decrypt a .pfx or an encrypted key): remove it, or add certificate_file")
-		}
-	}
-	if s.certPassword.ok && s.certPasswordFile.ok {
-		d.errAt(s.certPasswordFile.at, nil, "certificate_password_file and certificate_password (%s) are both set: keep one", where(s.certPassword.at))
-	}
+	kinds := credentialKinds(s)
+	d.checkOneCredential(s, kinds)
 	if len(kinds) != 1 {
 		return
 	}
@@ -521,29 +493,7 @@ func (d *decoder) resolveCredential(s tenantSpec, t *Tenant) {
 			t.ClientSecretFile = s.clientSecretFile.v
 		}
 	case "certificate_file":
-		// Existence and readability only; the defender package parses PEM and PKCS#12 and reports
-		// what it finds.
-		b, ok, later := d.readCredential(s.certFile)
-		if ok && len(b) == 0 {
-			d.errAt(s.certFile.at, nil, "%s is empty: it must hold the PEM certificate and key, or a .pfx", s.certFile.v)
-		}
-		if ok || later {
-			t.CertificateFile = s.certFile.v
-		}
-		if s.certPassword.ok {
-			if v, ok := d.secret(s.certPassword, s.secretsLiteral); ok {
-				t.CertificatePassword = Secret(v)
-			}
-		}
-		if s.certPasswordFile.ok {
-			b, ok, later := d.readCredential(s.certPasswordFile)
-			if ok {
-				t.CertificatePassword = Secret(trimSecretFile(b))
-			}
-			if ok || later {
-				t.CertificatePasswordFile = s.certPasswordFile.v
-			}
-		}
+		d.resolveCertificate(s, t)
 	case "federated_token_file":
 		// Read once to fail fast on a wrong path; the content is a short-lived token that the
 		// client re-reads on every acquisition, so it is not kept.
@@ -551,15 +501,89 @@ func (d *decoder) resolveCredential(s tenantSpec, t *Tenant) {
 			t.FederatedTokenFile = s.federatedTokenFile.v
 		}
 	case "managed_identity":
-		mi := s.managedIdentity.v
-		switch {
-		case s.clientID.ok && !mi.clientID.ok:
-			d.errAt(s.clientID.at, nil, "client_id is not used with a system-assigned managed identity: move it to managed_identity.client_id for a user-assigned identity, or remove it")
-		case s.clientID.ok && !strings.EqualFold(s.clientID.v, mi.clientID.v):
-			d.errAt(s.clientID.at, nil, "%s differs from managed_identity.client_id %s (%s): remove client_id; the managed identity's client_id is the one used", s.clientID.v, mi.clientID.v, where(mi.clientID.at))
-		}
-		t.ManagedIdentity = &ManagedIdentity{ClientID: mi.clientID.v}
+		d.resolveManagedIdentity(s, t)
 	}
+}
+
+// credentialKinds lists the credentials s sets, each with where it is set.
+func credentialKinds(s tenantSpec) []credKey {
+	var kinds []credKey
+	add := func(key string, f field[string]) {
+		if f.ok {
+			kinds = append(kinds, credKey{key, f.at})
+		}
+	}
+	add("client_secret", s.clientSecret)
+	add("client_secret_file", s.clientSecretFile)
+	add("certificate_file", s.certFile)
+	add("federated_token_file", s.federatedTokenFile)
+	if s.managedIdentity.ok {
+		kinds = append(kinds, credKey{"managed_identity", s.managedIdentity.at})
+	}
+	return kinds
+}
+
+// checkOneCredential reports a tenant with no credential or more than one, and a certificate
+// password without a certificate or given twice.
+func (d *decoder) checkOneCredential(s tenantSpec, kinds []credKey) {
+	switch {
+	case len(kinds) == 0 && s.env:
+		d.errAt(pos{file: envSource}, nil, "no credential: set AZURE_CLIENT_SECRET, AZURE_CLIENT_CERTIFICATE_PATH or AZURE_FEDERATED_TOKEN_FILE (with AZURE_TENANT_ID and AZURE_CLIENT_ID), or AZURE_CLIENT_ID alone for a user-assigned managed identity")
+	case len(kinds) == 0:
+		d.errAt(s.at, nil, "no credential: set one of client_secret, client_secret_file, certificate_file, federated_token_file or managed_identity")
+	case len(kinds) > 1:
+		// Point at the one written last: that is usually the one just added.
+		sort.SliceStable(kinds, func(i, j int) bool { return kinds[i].at.line < kinds[j].at.line })
+		d.errAt(kinds[1].at, nil, "%s and %s (%s) are both set, but a tenant uses exactly one credential: keep one", kinds[1].key, kinds[0].key, where(kinds[0].at))
+	}
+	for _, f := range []field[string]{s.certPassword, s.certPasswordFile} {
+		if f.ok && !s.certFile.ok {
+			d.errAt(f.at, nil, "applies only with certificate_file (to decrypt a .pfx or an encrypted key): remove it, or add certificate_file")
+		}
+	}
+	if s.certPassword.ok && s.certPasswordFile.ok {
+		d.errAt(s.certPasswordFile.at, nil, "certificate_password_file and certificate_password (%s) are both set: keep one", where(s.certPassword.at))
+	}
+}
+
+// resolveCertificate reads the certificate credential into t: the file and its password, if any.
+func (d *decoder) resolveCertificate(s tenantSpec, t *Tenant) {
+	// Existence and readability only; the defender package parses PEM and PKCS#12 and reports
+	// what it finds.
+	b, ok, later := d.readCredential(s.certFile)
+	if ok && len(b) == 0 {
+		d.errAt(s.certFile.at, nil, "%s is empty: it must hold the PEM certificate and key, or a .pfx", s.certFile.v)
+	}
+	if ok || later {
+		t.CertificateFile = s.certFile.v
+	}
+	if s.certPassword.ok {
+		if v, ok := d.secret(s.certPassword, s.secretsLiteral); ok {
+			t.CertificatePassword = Secret(v)
+		}
+	}
+	if s.certPasswordFile.ok {
+		b, ok, later := d.readCredential(s.certPasswordFile)
+		if ok {
+			t.CertificatePassword = Secret(trimSecretFile(b))
+		}
+		if ok || later {
+			t.CertificatePasswordFile = s.certPasswordFile.v
+		}
+	}
+}
+
+// resolveManagedIdentity sets t's managed identity, after checking that a client_id next to it
+// agrees with it.
+func (d *decoder) resolveManagedIdentity(s tenantSpec, t *Tenant) {
+	mi := s.managedIdentity.v
+	switch {
+	case s.clientID.ok && !mi.clientID.ok:
+		d.errAt(s.clientID.at, nil, "client_id is not used with a system-assigned managed identity: move it to managed_identity.client_id for a user-assigned identity, or remove it")
+	case s.clientID.ok && !strings.EqualFold(s.clientID.v, mi.clientID.v):
+		d.errAt(s.clientID.at, nil, "%s differs from managed_identity.client_id %s (%s): remove client_id; the managed identity's client_id is the one used", s.clientID.v, mi.clientID.v, where(mi.clientID.at))
+	}
+	t.ManagedIdentity = &ManagedIdentity{ClientID: mi.clientID.v}
 }
 
 func (d *decoder) secret(f field[string], literal bool) (string, bool) {
