@@ -212,7 +212,14 @@ func run(args []string, stdout, stderr io.Writer) int {
 		fmt.Fprintln(stderr, err)
 		return 2
 	}
+	return runExporter(f, shard, logger, slogger)
+}
 
+// runExporter runs the exporter: the demo tenants if asked, the
+// scheduler, the first load of the configuration, the reloads and the web
+// server, until SIGTERM or an interrupt (or a failure). It returns the
+// exit code.
+func runExporter(f *flags, shard config.Shard, logger log.Logger, slogger *slog.Logger) int {
 	level.Info(logger).Log("msg", "starting "+exporterName, "version", version.Info(), "build_context", version.BuildContext())
 
 	ctx, stop := signal.NotifyContext(context.Background(), syscall.SIGTERM, os.Interrupt)
@@ -223,17 +230,13 @@ func run(args []string, stdout, stderr io.Writer) int {
 	// scheduler retries it until the file can be read.
 	loadOpts := config.Options{CredentialFilesPerTenant: true}
 	if f.demo {
-		demo, err := startDemo(logger, f.demoAPI)
+		demo, err := startDemoMode(ctx, f, logger)
 		if err != nil {
 			level.Error(logger).Log("msg", "cannot start the demo tenants", "err", err)
 			return 1
 		}
 		defer demo.Close()
-		if f.demoBurst > 0 {
-			go demo.alertBurst(ctx, f.demoBurst, logger)
-		}
 		configFile = demo.configFile
-		level.Info(logger).Log("msg", "demo mode: exporting embedded fake tenants", "tenants", strings.Join(demo.names(), ","))
 	}
 
 	exporterReg := prometheus.NewRegistry()
@@ -243,15 +246,7 @@ func run(args []string, stdout, stderr io.Writer) int {
 	reg := prometheus.NewRegistry()
 	reg.MustRegister(versioncollector.NewCollector("defender_exporter"))
 	store := config.NewStore(reg)
-	clients := newClientFactory(reg, logger)
-	sched := collector.NewScheduler(logger, clients.build, collector.SchedulerOptions{
-		OnTenantRemoved:   clients.forget,
-		Concurrency:       f.refreshConcurrency,
-		TenantConcurrency: f.tenantConcurrency,
-	})
-	// The snapshots are served pre-rendered by sched.Handler below; the
-	// registry holds the scheduler's status metrics only.
-	reg.MustRegister(sched.Status())
+	sched := newScheduler(f, reg, logger)
 	defer sched.Stop()
 
 	reload := newReloader(reloadSetup{
@@ -263,8 +258,57 @@ func run(args []string, stdout, stderr io.Writer) int {
 		return 1
 	}
 
+	reloadCh := make(chan chan error)
+	mux, err := newMux(f, sched, metricsHandler(f, sched, exporterReg, reg, slogger), reloadCh)
+	if err != nil {
+		level.Error(logger).Log("msg", "cannot build the landing page", "err", err)
+		return 1
+	}
+
+	// Reloads run on one goroutine, whether SIGHUP or HTTP asked.
+	hup := make(chan os.Signal, 1)
+	signal.Notify(hup, syscall.SIGHUP)
+	defer signal.Stop(hup)
+	go reloadLoop(ctx, reload, hup, reloadCh, logger)
+
+	return serveHTTP(ctx, f, mux, logger, slogger)
+}
+
+// startDemoMode starts the embedded fake tenants, and their burst of
+// alerts if --demo.alert-burst-after asks for one.
+func startDemoMode(ctx context.Context, f *flags, logger log.Logger) (*demoEnv, error) {
+	demo, err := startDemo(logger, f.demoAPI)
+	if err != nil {
+		return nil, err
+	}
+	if f.demoBurst > 0 {
+		go demo.alertBurst(ctx, f.demoBurst, logger)
+	}
+	level.Info(logger).Log("msg", "demo mode: exporting embedded fake tenants", "tenants", strings.Join(demo.names(), ","))
+	return demo, nil
+}
+
+// newScheduler builds the scheduler and the tenants' client factory, and
+// registers their metrics in reg.
+func newScheduler(f *flags, reg *prometheus.Registry, logger log.Logger) *collector.Scheduler {
+	clients := newClientFactory(reg, logger)
+	sched := collector.NewScheduler(logger, clients.build, collector.SchedulerOptions{
+		OnTenantRemoved:   clients.forget,
+		Concurrency:       f.refreshConcurrency,
+		TenantConcurrency: f.tenantConcurrency,
+	})
+	// The snapshots are served pre-rendered by sched.Handler (see
+	// metricsHandler); the registry holds the scheduler's status metrics
+	// only.
+	reg.MustRegister(sched.Status())
+	return sched
+}
+
+// newMux routes the telemetry path, the health, readiness and reload
+// endpoints, and the landing page unless the metrics are served at /.
+func newMux(f *flags, sched *collector.Scheduler, metrics http.Handler, reloadCh chan<- chan error) (*http.ServeMux, error) {
 	mux := http.NewServeMux()
-	mux.Handle(f.telemetryPath, metricsHandler(f, sched, exporterReg, reg, slogger))
+	mux.Handle(f.telemetryPath, metrics)
 	mux.HandleFunc("/-/healthy", func(w http.ResponseWriter, _ *http.Request) {
 		fmt.Fprintln(w, "Healthy.")
 	})
@@ -275,8 +319,30 @@ func run(args []string, stdout, stderr io.Writer) int {
 		}
 		fmt.Fprintln(w, "Ready.")
 	})
-	reloadCh := make(chan chan error)
-	mux.HandleFunc("/-/reload", func(w http.ResponseWriter, r *http.Request) {
+	mux.HandleFunc("/-/reload", reloadHandler(f, reloadCh))
+	if f.telemetryPath != "/" {
+		landing, err := web.NewLandingPage(web.LandingConfig{
+			Name:        "Defender Exporter",
+			Description: "Prometheus exporter for Microsoft Defender for Endpoint and Defender XDR",
+			Version:     version.Info(),
+			Links: []web.LandingLinks{
+				{Address: f.telemetryPath, Text: "Metrics"},
+				{Address: "/-/healthy", Text: "Health"},
+				{Address: "/-/ready", Text: "Readiness"},
+			},
+		})
+		if err != nil {
+			return nil, err
+		}
+		mux.Handle("/", landing)
+	}
+	return mux, nil
+}
+
+// reloadHandler serves /-/reload: it hands the request to the reload
+// goroutine (reloadLoop) and answers with the outcome.
+func reloadHandler(f *flags, reloadCh chan<- chan error) http.HandlerFunc {
+	return func(w http.ResponseWriter, r *http.Request) {
 		if !f.enableLifecycle {
 			http.Error(w, "Lifecycle API is not enabled; start with --web.enable-lifecycle.", http.StatusForbidden)
 			return
@@ -297,48 +363,35 @@ func run(args []string, stdout, stderr io.Writer) int {
 			return
 		}
 		fmt.Fprintln(w, "Reloaded.")
-	})
-	if f.telemetryPath != "/" {
-		landing, err := web.NewLandingPage(web.LandingConfig{
-			Name:        "Defender Exporter",
-			Description: "Prometheus exporter for Microsoft Defender for Endpoint and Defender XDR",
-			Version:     version.Info(),
-			Links: []web.LandingLinks{
-				{Address: f.telemetryPath, Text: "Metrics"},
-				{Address: "/-/healthy", Text: "Health"},
-				{Address: "/-/ready", Text: "Readiness"},
-			},
-		})
-		if err != nil {
-			level.Error(logger).Log("msg", "cannot build the landing page", "err", err)
-			return 1
-		}
-		mux.Handle("/", landing)
 	}
+}
 
-	// Reloads run on one goroutine, whether SIGHUP or HTTP asked.
-	hup := make(chan os.Signal, 1)
-	signal.Notify(hup, syscall.SIGHUP)
-	defer signal.Stop(hup)
-	go func() {
-		for {
-			select {
-			case <-hup:
-				if err := reload(); err != nil {
-					level.Error(logger).Log("msg", "reload failed; the previous configuration stays in force", "err", err)
-				}
-			case done := <-reloadCh:
-				err := reload()
-				if err != nil {
-					level.Error(logger).Log("msg", "reload failed; the previous configuration stays in force", "err", err)
-				}
-				done <- err
-			case <-ctx.Done():
-				return
+// reloadLoop runs the reloads that SIGHUP (hup) and /-/reload (reloadCh)
+// ask for, one at a time, until ctx ends. A failed reload leaves the
+// previous configuration in force.
+func reloadLoop(ctx context.Context, reload func() error, hup <-chan os.Signal, reloadCh <-chan chan error, logger log.Logger) {
+	for {
+		select {
+		case <-hup:
+			if err := reload(); err != nil {
+				level.Error(logger).Log("msg", "reload failed; the previous configuration stays in force", "err", err)
 			}
+		case done := <-reloadCh:
+			err := reload()
+			if err != nil {
+				level.Error(logger).Log("msg", "reload failed; the previous configuration stays in force", "err", err)
+			}
+			done <- err
+		case <-ctx.Done():
+			return
 		}
-	}()
+	}
+}
 
+// serveHTTP serves mux until the server fails or ctx ends; then it shuts
+// the server down, waiting up to --web.shutdown-timeout for the requests
+// in flight. It returns the exit code.
+func serveHTTP(ctx context.Context, f *flags, mux http.Handler, logger log.Logger, slogger *slog.Logger) int {
 	srv := &http.Server{Handler: mux, ReadHeaderTimeout: 10 * time.Second}
 	serveErr := make(chan error, 1)
 	go func() { serveErr <- web.ListenAndServe(srv, f.web, slogger) }()

@@ -147,102 +147,18 @@ func (d *decoder) tenantSpec(n *yaml.Node, path string, keys []string, hint func
 				s.name = set(v, at)
 			}
 		case "tenant_id", "client_id":
-			v, ok := d.scalar(p.v, p.path, "a GUID")
-			if !ok {
-				continue
-			}
-			if !guidRE.MatchString(v) {
-				what := "the Directory (tenant) ID"
-				if p.key == "client_id" {
-					what = "the Application (client) ID"
-				}
-				d.errAt(at, nil, "%q is not a GUID: use %s from the app registration's overview in Entra, e.g. 00000000-0000-0000-0000-000000000000", truncate(v), what)
-				continue
-			}
-			if p.key == "tenant_id" {
-				s.tenantID = set(v, at)
-			} else {
-				s.clientID = set(v, at)
-			}
-		case "client_secret", "certificate_password":
-			// The value is never echoed, not even in a type error.
-			v, ok := d.scalar(p.v, p.path, "a string")
-			if !ok {
-				continue
-			}
-			if p.key == "client_secret" {
-				s.clientSecret = set(v, at)
-			} else {
-				s.certPassword = set(v, at)
-			}
-		case "client_secret_file", "certificate_file", "certificate_password_file", "federated_token_file":
-			v, ok := d.filePath(p.v, p.path)
-			if !ok {
-				continue
-			}
-			f := set(v, at)
-			switch p.key {
-			case "client_secret_file":
-				s.clientSecretFile = f
-			case "certificate_file":
-				s.certFile = f
-			case "certificate_password_file":
-				s.certPasswordFile = f
-			case "federated_token_file":
-				s.federatedTokenFile = f
-			}
+			d.guidKey(&s, p, at)
+		case "client_secret", "certificate_password",
+			"client_secret_file", "certificate_file", "certificate_password_file", "federated_token_file":
+			d.credentialKey(&s, p, at)
 		case "managed_identity":
 			s.managedIdentity = set(d.managedIdentity(p.v, p.path), at)
-		case "cloud":
-			if v, ok := d.scalar(p.v, p.path, "a cloud name"); ok {
-				if !contains(clouds, v) {
-					d.errAt(at, nil, "%q is not a cloud: use global, gcc, gcc-high or dod", truncate(v))
-					continue
-				}
-				s.cloud = set(v, at)
-			}
-		case "region":
-			if v, ok := d.scalar(p.v, p.path, "a region"); ok {
-				if !contains(regions, v) {
-					d.errAt(at, nil, "%q is not a region: use %s, or \"\" for the global host", truncate(v), strings.Join(regions[1:], ", "))
-					continue
-				}
-				s.region = set(v, at)
-			}
+		case "cloud", "region":
+			d.cloudKey(&s, p, at)
 		case "endpoints":
-			eps, _ := d.mapping(p.v, p.path, endpointKeys, noHint)
-			for _, e := range eps {
-				v, ok := d.endpoint(e.v, e.path)
-				if !ok {
-					continue
-				}
-				f := set(v, d.posOf(d.resolve(e.v), e.path))
-				switch e.key {
-				case "authority":
-					s.authority = f
-				case "mde":
-					s.mde = f
-				case "xdr":
-					s.xdr = f
-				case "graph":
-					s.graph = f
-				}
-			}
+			d.endpointsKey(&s, p)
 		case "tls":
-			tps, _ := d.mapping(p.v, p.path, tlsKeys, noHint)
-			for _, e := range tps {
-				eat := d.posOf(d.resolve(e.v), e.path)
-				switch e.key {
-				case "ca_file":
-					if v, ok := d.filePath(e.v, e.path); ok {
-						s.caFile = set(v, eat)
-					}
-				case "insecure_skip_verify":
-					if v, ok := d.boolean(e.v, e.path); ok {
-						s.insecureSkipVerify = set(v, eat)
-					}
-				}
-			}
+			d.tlsKey(&s, p)
 		case "refresh_interval":
 			if v, ok := d.positive(p.v, p.path); ok {
 				s.refreshInterval = set(v, at)
@@ -254,6 +170,124 @@ func (d *decoder) tenantSpec(n *yaml.Node, path string, keys []string, hint func
 		}
 	}
 	return s
+}
+
+// guidKey decodes tenant_id or client_id, the app registration's GUIDs.
+func (d *decoder) guidKey(s *tenantSpec, p pair, at pos) {
+	v, ok := d.scalar(p.v, p.path, "a GUID")
+	if !ok {
+		return
+	}
+	if !guidRE.MatchString(v) {
+		what := "the Directory (tenant) ID"
+		if p.key == "client_id" {
+			what = "the Application (client) ID"
+		}
+		d.errAt(at, nil, "%q is not a GUID: use %s from the app registration's overview in Entra, e.g. 00000000-0000-0000-0000-000000000000", truncate(v), what)
+		return
+	}
+	if p.key == "tenant_id" {
+		s.tenantID = set(v, at)
+	} else {
+		s.clientID = set(v, at)
+	}
+}
+
+// credentialKey decodes a secret (client_secret, certificate_password) or the path of a credential
+// file; whether the tenant has exactly one credential is resolveCredential's check.
+func (d *decoder) credentialKey(s *tenantSpec, p pair, at pos) {
+	switch p.key {
+	case "client_secret", "certificate_password":
+		// The value is never echoed, not even in a type error.
+		v, ok := d.scalar(p.v, p.path, "a string")
+		if !ok {
+			return
+		}
+		if p.key == "client_secret" {
+			s.clientSecret = set(v, at)
+		} else {
+			s.certPassword = set(v, at)
+		}
+		return
+	}
+	v, ok := d.filePath(p.v, p.path)
+	if !ok {
+		return
+	}
+	f := set(v, at)
+	switch p.key {
+	case "client_secret_file":
+		s.clientSecretFile = f
+	case "certificate_file":
+		s.certFile = f
+	case "certificate_password_file":
+		s.certPasswordFile = f
+	case "federated_token_file":
+		s.federatedTokenFile = f
+	}
+}
+
+// cloudKey decodes cloud or region, which pick the API hosts; whether the region fits the cloud is
+// resolveTenant's check.
+func (d *decoder) cloudKey(s *tenantSpec, p pair, at pos) {
+	switch p.key {
+	case "cloud":
+		if v, ok := d.scalar(p.v, p.path, "a cloud name"); ok {
+			if !contains(clouds, v) {
+				d.errAt(at, nil, "%q is not a cloud: use global, gcc, gcc-high or dod", truncate(v))
+				return
+			}
+			s.cloud = set(v, at)
+		}
+	case "region":
+		if v, ok := d.scalar(p.v, p.path, "a region"); ok {
+			if !contains(regions, v) {
+				d.errAt(at, nil, "%q is not a region: use %s, or \"\" for the global host", truncate(v), strings.Join(regions[1:], ", "))
+				return
+			}
+			s.region = set(v, at)
+		}
+	}
+}
+
+// endpointsKey decodes endpoints:, each URL pointing at the line that holds it.
+func (d *decoder) endpointsKey(s *tenantSpec, p pair) {
+	eps, _ := d.mapping(p.v, p.path, endpointKeys, noHint)
+	for _, e := range eps {
+		v, ok := d.endpoint(e.v, e.path)
+		if !ok {
+			continue
+		}
+		f := set(v, d.posOf(d.resolve(e.v), e.path))
+		switch e.key {
+		case "authority":
+			s.authority = f
+		case "mde":
+			s.mde = f
+		case "xdr":
+			s.xdr = f
+		case "graph":
+			s.graph = f
+		}
+	}
+}
+
+// tlsKey decodes tls:, each value pointing at the line that holds it.
+func (d *decoder) tlsKey(s *tenantSpec, p pair) {
+	tps, _ := d.mapping(p.v, p.path, tlsKeys, noHint)
+	for _, e := range tps {
+		eat := d.posOf(d.resolve(e.v), e.path)
+		switch e.key {
+		case "ca_file":
+			if v, ok := d.filePath(e.v, e.path); ok {
+				s.caFile = set(v, eat)
+			}
+		case "insecure_skip_verify":
+			if v, ok := d.boolean(e.v, e.path); ok {
+				s.insecureSkipVerify = set(v, eat)
+			}
+		}
+	}
 }
 
 func (d *decoder) checkName(v string, at pos) bool {
@@ -430,38 +464,10 @@ type credKey struct {
 	at  pos
 }
 
+// resolveCredential checks that the tenant has exactly one credential and reads it into t.
 func (d *decoder) resolveCredential(s tenantSpec, t *Tenant) {
-	var kinds []credKey
-	add := func(key string, f field[string]) {
-		if f.ok {
-			kinds = append(kinds, credKey{key, f.at})
-		}
-	}
-	add("client_secret", s.clientSecret)
-	add("client_secret_file", s.clientSecretFile)
-	add("certificate_file", s.certFile)
-	add("federated_token_file", s.federatedTokenFile)
-	if s.managedIdentity.ok {
-		kinds = append(kinds, credKey{"managed_identity", s.managedIdentity.at})
-	}
-	switch {
-	case len(kinds) == 0 && s.env:
-		d.errAt(pos{file: envSource}, nil, "no credential: set AZURE_CLIENT_SECRET, AZURE_CLIENT_CERTIFICATE_PATH or AZURE_FEDERATED_TOKEN_FILE (with AZURE_TENANT_ID and AZURE_CLIENT_ID), or AZURE_CLIENT_ID alone for a user-assigned managed identity")
-	case len(kinds) == 0:
-		d.errAt(s.at, nil, "no credential: set one of client_secret, client_secret_file, certificate_file, federated_token_file or managed_identity")
-	case len(kinds) > 1:
-		// Point at the one written last: that is usually the one just added.
-		sort.SliceStable(kinds, func(i, j int) bool { return kinds[i].at.line < kinds[j].at.line })
-		d.errAt(kinds[1].at, nil, "%s and %s (%s) are both set, but a tenant uses exactly one credential: keep one", kinds[1].key, kinds[0].key, where(kinds[0].at))
-	}
-	for _, f := range []field[string]{s.certPassword, s.certPasswordFile} {
-		if f.ok && !s.certFile.ok {
-			d.errAt(f.at, nil, "applies only with certificate_file (to decrypt a .pfx or an encrypted key): remove it, or add certificate_file")
-		}
-	}
-	if s.certPassword.ok && s.certPasswordFile.ok {
-		d.errAt(s.certPasswordFile.at, nil, "certificate_password_file and certificate_password (%s) are both set: keep one", where(s.certPassword.at))
-	}
+	kinds := credentialKinds(s)
+	d.checkOneCredential(s, kinds)
 	if len(kinds) != 1 {
 		return
 	}
@@ -487,29 +493,7 @@ func (d *decoder) resolveCredential(s tenantSpec, t *Tenant) {
 			t.ClientSecretFile = s.clientSecretFile.v
 		}
 	case "certificate_file":
-		// Existence and readability only; the defender package parses PEM and PKCS#12 and reports
-		// what it finds.
-		b, ok, later := d.readCredential(s.certFile)
-		if ok && len(b) == 0 {
-			d.errAt(s.certFile.at, nil, "%s is empty: it must hold the PEM certificate and key, or a .pfx", s.certFile.v)
-		}
-		if ok || later {
-			t.CertificateFile = s.certFile.v
-		}
-		if s.certPassword.ok {
-			if v, ok := d.secret(s.certPassword, s.secretsLiteral); ok {
-				t.CertificatePassword = Secret(v)
-			}
-		}
-		if s.certPasswordFile.ok {
-			b, ok, later := d.readCredential(s.certPasswordFile)
-			if ok {
-				t.CertificatePassword = Secret(trimSecretFile(b))
-			}
-			if ok || later {
-				t.CertificatePasswordFile = s.certPasswordFile.v
-			}
-		}
+		d.resolveCertificate(s, t)
 	case "federated_token_file":
 		// Read once to fail fast on a wrong path; the content is a short-lived token that the
 		// client re-reads on every acquisition, so it is not kept.
@@ -517,15 +501,89 @@ func (d *decoder) resolveCredential(s tenantSpec, t *Tenant) {
 			t.FederatedTokenFile = s.federatedTokenFile.v
 		}
 	case "managed_identity":
-		mi := s.managedIdentity.v
-		switch {
-		case s.clientID.ok && !mi.clientID.ok:
-			d.errAt(s.clientID.at, nil, "client_id is not used with a system-assigned managed identity: move it to managed_identity.client_id for a user-assigned identity, or remove it")
-		case s.clientID.ok && !strings.EqualFold(s.clientID.v, mi.clientID.v):
-			d.errAt(s.clientID.at, nil, "%s differs from managed_identity.client_id %s (%s): remove client_id; the managed identity's client_id is the one used", s.clientID.v, mi.clientID.v, where(mi.clientID.at))
-		}
-		t.ManagedIdentity = &ManagedIdentity{ClientID: mi.clientID.v}
+		d.resolveManagedIdentity(s, t)
 	}
+}
+
+// credentialKinds lists the credentials s sets, each with where it is set.
+func credentialKinds(s tenantSpec) []credKey {
+	var kinds []credKey
+	add := func(key string, f field[string]) {
+		if f.ok {
+			kinds = append(kinds, credKey{key, f.at})
+		}
+	}
+	add("client_secret", s.clientSecret)
+	add("client_secret_file", s.clientSecretFile)
+	add("certificate_file", s.certFile)
+	add("federated_token_file", s.federatedTokenFile)
+	if s.managedIdentity.ok {
+		kinds = append(kinds, credKey{"managed_identity", s.managedIdentity.at})
+	}
+	return kinds
+}
+
+// checkOneCredential reports a tenant with no credential or more than one, and a certificate
+// password without a certificate or given twice.
+func (d *decoder) checkOneCredential(s tenantSpec, kinds []credKey) {
+	switch {
+	case len(kinds) == 0 && s.env:
+		d.errAt(pos{file: envSource}, nil, "no credential: set AZURE_CLIENT_SECRET, AZURE_CLIENT_CERTIFICATE_PATH or AZURE_FEDERATED_TOKEN_FILE (with AZURE_TENANT_ID and AZURE_CLIENT_ID), or AZURE_CLIENT_ID alone for a user-assigned managed identity")
+	case len(kinds) == 0:
+		d.errAt(s.at, nil, "no credential: set one of client_secret, client_secret_file, certificate_file, federated_token_file or managed_identity")
+	case len(kinds) > 1:
+		// Point at the one written last: that is usually the one just added.
+		sort.SliceStable(kinds, func(i, j int) bool { return kinds[i].at.line < kinds[j].at.line })
+		d.errAt(kinds[1].at, nil, "%s and %s (%s) are both set, but a tenant uses exactly one credential: keep one", kinds[1].key, kinds[0].key, where(kinds[0].at))
+	}
+	for _, f := range []field[string]{s.certPassword, s.certPasswordFile} {
+		if f.ok && !s.certFile.ok {
+			d.errAt(f.at, nil, "applies only with certificate_file (to decrypt a .pfx or an encrypted key): remove it, or add certificate_file")
+		}
+	}
+	if s.certPassword.ok && s.certPasswordFile.ok {
+		d.errAt(s.certPasswordFile.at, nil, "certificate_password_file and certificate_password (%s) are both set: keep one", where(s.certPassword.at))
+	}
+}
+
+// resolveCertificate reads the certificate credential into t: the file and its password, if any.
+func (d *decoder) resolveCertificate(s tenantSpec, t *Tenant) {
+	// Existence and readability only; the defender package parses PEM and PKCS#12 and reports
+	// what it finds.
+	b, ok, later := d.readCredential(s.certFile)
+	if ok && len(b) == 0 {
+		d.errAt(s.certFile.at, nil, "%s is empty: it must hold the PEM certificate and key, or a .pfx", s.certFile.v)
+	}
+	if ok || later {
+		t.CertificateFile = s.certFile.v
+	}
+	if s.certPassword.ok {
+		if v, ok := d.secret(s.certPassword, s.secretsLiteral); ok {
+			t.CertificatePassword = Secret(v)
+		}
+	}
+	if s.certPasswordFile.ok {
+		b, ok, later := d.readCredential(s.certPasswordFile)
+		if ok {
+			t.CertificatePassword = Secret(trimSecretFile(b))
+		}
+		if ok || later {
+			t.CertificatePasswordFile = s.certPasswordFile.v
+		}
+	}
+}
+
+// resolveManagedIdentity sets t's managed identity, after checking that a client_id next to it
+// agrees with it.
+func (d *decoder) resolveManagedIdentity(s tenantSpec, t *Tenant) {
+	mi := s.managedIdentity.v
+	switch {
+	case s.clientID.ok && !mi.clientID.ok:
+		d.errAt(s.clientID.at, nil, "client_id is not used with a system-assigned managed identity: move it to managed_identity.client_id for a user-assigned identity, or remove it")
+	case s.clientID.ok && !strings.EqualFold(s.clientID.v, mi.clientID.v):
+		d.errAt(s.clientID.at, nil, "%s differs from managed_identity.client_id %s (%s): remove client_id; the managed identity's client_id is the one used", s.clientID.v, mi.clientID.v, where(mi.clientID.at))
+	}
+	t.ManagedIdentity = &ManagedIdentity{ClientID: mi.clientID.v}
 }
 
 func (d *decoder) secret(f field[string], literal bool) (string, bool) {
