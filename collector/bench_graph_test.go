@@ -44,7 +44,7 @@ func BenchmarkGraphAlerts(b *testing.B) {
 		if err != nil {
 			b.Fatal(err)
 		}
-		return c.(*graphAlertsCollector)
+		return unwrapCollector(c).(*graphAlertsCollector)
 	}
 	// run measures refreshes of the collector prepare returns, once per
 	// op.
