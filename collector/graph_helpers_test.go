@@ -45,27 +45,10 @@ func (l *requestLog) take() []string {
 // Graph requests are recorded.
 func graphTarget(t testing.TB, tenant *defendertest.Tenant, now func() time.Time) (*Target, *requestLog) {
 	t.Helper()
-	app := tenant.NewApp()
-	u := tenant.URL()
-	endpoints, scopes, err := defender.ResolveEndpoints("global", "", defender.Endpoints{Authority: u, MDE: u, XDR: u, Graph: u})
-	if err != nil {
-		t.Fatal(err)
-	}
 	log := &requestLog{}
-	c, err := defender.NewClient(defender.Options{
-		Tenant:        "contoso",
-		Credential:    defender.Credential{TenantID: tenant.TenantID(), ClientID: app.ClientID, ClientSecret: app.Secret},
-		Endpoints:     endpoints,
-		Scopes:        scopes,
-		RootCAs:       tenant.CAPool(),
-		RetryBase:     time.Millisecond,
-		RetryMax:      5 * time.Millisecond,
-		WrapTransport: func(next http.RoundTripper) http.RoundTripper { log.next = next; return log },
+	c := fakeClient(t, tenant, tenant.NewApp(), func(o *defender.Options) {
+		o.WrapTransport = func(next http.RoundTripper) http.RoundTripper { log.next = next; return log }
 	})
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(c.Close)
 	return &Target{Tenant: "contoso", Client: c, Now: now}, log
 }
 

@@ -41,13 +41,19 @@ func fakeTenant(t testing.TB, size defendertest.Size) (*defendertest.Tenant, *Ta
 
 func newClient(t testing.TB, tenant *defendertest.Tenant, metrics *defender.Metrics) *defender.Client {
 	t.Helper()
-	app := tenant.NewApp()
+	return fakeClient(t, tenant, tenant.NewApp(), func(o *defender.Options) { o.Metrics = metrics })
+}
+
+// fakeClient is a client of the fake tenant for app, with fast retries;
+// adjust changes the options before the client is built.
+func fakeClient(t testing.TB, tenant *defendertest.Tenant, app *defendertest.App, adjust func(*defender.Options)) *defender.Client {
+	t.Helper()
 	u := tenant.URL()
 	endpoints, scopes, err := defender.ResolveEndpoints("global", "", defender.Endpoints{Authority: u, MDE: u, XDR: u, Graph: u})
 	if err != nil {
 		t.Fatal(err)
 	}
-	c, err := defender.NewClient(defender.Options{
+	o := defender.Options{
 		Tenant:     "contoso",
 		Credential: defender.Credential{TenantID: tenant.TenantID(), ClientID: app.ClientID, ClientSecret: app.Secret},
 		Endpoints:  endpoints,
@@ -55,8 +61,11 @@ func newClient(t testing.TB, tenant *defendertest.Tenant, metrics *defender.Metr
 		RootCAs:    tenant.CAPool(),
 		RetryBase:  time.Millisecond,
 		RetryMax:   5 * time.Millisecond,
-		Metrics:    metrics,
-	})
+	}
+	if adjust != nil {
+		adjust(&o)
+	}
+	c, err := defender.NewClient(o)
 	if err != nil {
 		t.Fatal(err)
 	}

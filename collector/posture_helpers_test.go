@@ -2,10 +2,8 @@ package collector
 
 import (
 	"testing"
-	"time"
 
 	"github.com/defender-exporter/defender_exporter/config"
-	"github.com/defender-exporter/defender_exporter/defender"
 	"github.com/defender-exporter/defender_exporter/defender/defendertest"
 )
 
@@ -15,24 +13,7 @@ func targetWithRoles(t testing.TB, tenant *defendertest.Tenant, roles ...string)
 	t.Helper()
 	app := tenant.NewApp()
 	tenant.SetAppRoles(app.ClientID, roles...)
-	u := tenant.URL()
-	endpoints, scopes, err := defender.ResolveEndpoints("global", "", defender.Endpoints{Authority: u, MDE: u, XDR: u, Graph: u})
-	if err != nil {
-		t.Fatal(err)
-	}
-	c, err := defender.NewClient(defender.Options{
-		Tenant:     "contoso",
-		Credential: defender.Credential{TenantID: tenant.TenantID(), ClientID: app.ClientID, ClientSecret: app.Secret},
-		Endpoints:  endpoints,
-		Scopes:     scopes,
-		RootCAs:    tenant.CAPool(),
-		RetryBase:  time.Millisecond,
-		RetryMax:   5 * time.Millisecond,
-	})
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(c.Close)
+	c := fakeClient(t, tenant, app, nil)
 	return &Target{Tenant: "contoso", Client: c, Now: fixedNow}
 }
 

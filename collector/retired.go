@@ -61,31 +61,3 @@ func unwrapCollector(c Collector) Collector {
 var apiRetiredDesc = prometheus.NewDesc(namespace+"_collector_api_retired",
 	"1 if the latest background refresh of the collector failed because the MDE or XDR API answered that it is retired (the log says what to change), else 0.",
 	[]string{"tenant", "collector"}, nil)
-
-// collectRetired sends defender_collector_api_retired for every (tenant,
-// collector) that has refreshed; hunting's is 1 when any of its queries'
-// latest refresh failed that way.
-func (s *Scheduler) collectRetired(ch chan<- prometheus.Metric) {
-	s.mu.Lock()
-	jobs := make([]*job, 0, len(s.jobs))
-	for _, j := range s.jobs {
-		jobs = append(jobs, j)
-	}
-	s.mu.Unlock()
-	type row struct{ tenant, collector string }
-	retired := map[row]bool{}
-	for _, j := range jobs {
-		st := j.state.Load()
-		if st == nil {
-			continue
-		}
-		r := row{j.key.tenant, j.key.collector}
-		if j.key.query != "" {
-			r.collector = huntingCollector
-		}
-		retired[r] = retired[r] || (!st.success && errors.Is(st.err, defender.ErrAPIRetired))
-	}
-	for r, v := range retired {
-		ch <- prometheus.MustNewConstMetric(apiRetiredDesc, prometheus.GaugeValue, b2f(v), r.tenant, r.collector)
-	}
-}

@@ -242,6 +242,7 @@ type huntingSummary struct {
 	duration    time.Duration
 	lastSuccess time.Time // the oldest among the queries: the data is as stale as its stalest part
 	anyMissing  bool      // some query never succeeded
+	retired     bool      // some query's latest refresh met a retired API
 }
 
 // intervalMetrics is defender_collector_interval_seconds for every
@@ -302,14 +303,13 @@ func (s *Scheduler) collect(ch chan<- prometheus.Metric, snapshots bool) {
 		if h.anyMissing {
 			last = time.Time{}
 		}
-		collectorRow(ch, tenant, huntingCollector, h.ok, h.duration, last)
+		collectorRow(ch, tenant, huntingCollector, h.ok, h.duration, last, h.retired)
 	}
 	for _, t := range names {
 		ch <- prometheus.MustNewConstMetric(upDesc, prometheus.GaugeValue, b2f(up[t]), t)
 	}
 	collectCertExpiry(ch, tenants)
 	s.planner.collect(ch)
-	s.collectRetired(ch) // retired.go
 }
 
 // collectJobs sends each job's rows, and with snapshots its snapshot;
@@ -345,7 +345,7 @@ func collectJobs(ch chan<- prometheus.Metric, jobs []*job, up map[string]bool, s
 			h.add(st)
 			continue
 		}
-		collectorRow(ch, j.key.tenant, j.key.collector, st.success, st.duration, st.lastSuccess)
+		collectorRow(ch, j.key.tenant, j.key.collector, st.success, st.duration, st.lastSuccess, st.retired)
 	}
 	return hunting
 }
@@ -354,6 +354,7 @@ func collectJobs(ch chan<- prometheus.Metric, jobs []*job, up map[string]bool, s
 func (h *huntingSummary) add(st *jobState) {
 	h.ran = true
 	h.ok = h.ok && st.success
+	h.retired = h.retired || st.retired
 	h.duration += st.duration
 	switch {
 	case st.lastSuccess.IsZero():
@@ -377,8 +378,9 @@ func collectCertExpiry(ch chan<- prometheus.Metric, tenants []*tenantState) {
 	}
 }
 
-func collectorRow(ch chan<- prometheus.Metric, tenant, collector string, success bool, d time.Duration, lastSuccess time.Time) {
+func collectorRow(ch chan<- prometheus.Metric, tenant, collector string, success bool, d time.Duration, lastSuccess time.Time, retired bool) {
 	ch <- prometheus.MustNewConstMetric(successDesc, prometheus.GaugeValue, b2f(success), tenant, collector)
+	ch <- prometheus.MustNewConstMetric(apiRetiredDesc, prometheus.GaugeValue, b2f(retired), tenant, collector)
 	ch <- prometheus.MustNewConstMetric(durationDesc, prometheus.GaugeValue, d.Seconds(), tenant, collector)
 	if !lastSuccess.IsZero() {
 		ch <- prometheus.MustNewConstMetric(lastSuccessDesc, prometheus.GaugeValue, float64(lastSuccess.UnixNano())/1e9, tenant, collector)

@@ -49,6 +49,10 @@ type jobState struct {
 	duration    time.Duration // of the latest refresh
 	lastSuccess time.Time
 	err         error
+	// retired: the refresh failed because the MDE or XDR API answered
+	// that it is retired (defender_collector_api_retired), decided once
+	// here rather than at every scrape.
+	retired bool
 	// calls is what the last successful refresh cost, by family (nil
 	// before one); listings says page by page where it went. The planner
 	// budgets from them.
@@ -255,7 +259,7 @@ func (j *job) succeeded(elapsed time.Duration, calls *defender.CallCounter, rend
 
 // failedState is the state after a refresh that failed with err.
 func failedState(prev *jobState, elapsed time.Duration, err error) *jobState {
-	next := &jobState{duration: elapsed, err: err}
+	next := &jobState{duration: elapsed, err: err, retired: errors.Is(err, defender.ErrAPIRetired)}
 	if prev != nil {
 		// Keep serving the last good snapshot; success=0 and the
 		// last-success timestamp say it is stale. A failed refresh
