@@ -260,3 +260,27 @@ func isDefault(c config.Collector, key string, v any) (bool, string) {
 	}
 	return false, "(an option this test does not know: add it to isDefault)"
 }
+
+// TestDocsGraphOnlyCollectorTable: the table of the collectors that only
+// Graph has gives each one's default state and interval as it declares them.
+func TestDocsGraphOnlyCollectorTable(t *testing.T) {
+	tb := findTable(t, "| collector | default | interval |")
+	if len(tb.rows) == 0 {
+		t.Fatalf("%s:%d: the table has no rows", tb.file, tb.line)
+	}
+	for _, r := range tb.rows {
+		name := strings.Trim(r[0], "`")
+		if !slices.Contains(config.CollectorNames, name) {
+			t.Errorf("%s:%d: %q is not a collector (%v)", tb.file, tb.line, name, config.CollectorNames)
+			continue
+		}
+		def := config.DefaultCollector(name)
+		state := "off"
+		if def.Enabled {
+			state = "on"
+		}
+		if r[1] != state || r[2] != model.Duration(def.Interval).String() {
+			t.Errorf("%s:%d: %s's default is %q, %q; the collector declares %q, %q", tb.file, tb.line, name, r[1], r[2], state, model.Duration(def.Interval))
+		}
+	}
+}
