@@ -62,36 +62,21 @@ func (o *summarizeOp) apply(env *kqlEnv, in *kTable) (*kTable, error) {
 		keys   []any
 		states []aggState
 	}
-	var order []*group
-	groups := map[string]*group{}
-	keyVals := make([]any, len(byIdx))
-	var key []byte
-	in.each(func(row []any) bool {
-		for i, j := range byIdx {
-			keyVals[i] = row[j]
-		}
-		key = appendGroupKey(key[:0], keyVals)
-		g := groups[string(key)]
-		if g == nil {
-			g = &group{keys: append([]any(nil), keyVals...)}
-			for _, s := range specs {
-				g.states = append(g.states, s.newState())
-			}
-			groups[string(key)] = g
-			order = append(order, g)
-		}
-		for _, st := range g.states {
-			st.add(row)
-		}
-		return true
-	})
-	if len(byIdx) == 0 && len(order) == 0 {
-		// Without "by", Kusto answers one row even over no rows.
-		g := &group{}
+	newGroup := func(keys []any) *group {
+		g := &group{keys: keys}
 		for _, s := range specs {
 			g.states = append(g.states, s.newState())
 		}
-		order = append(order, g)
+		return g
+	}
+	order := groupRows(in, byIdx, newGroup, func(g *group, row []any, _ bool) {
+		for _, st := range g.states {
+			st.add(row)
+		}
+	})
+	if len(byIdx) == 0 && len(order) == 0 {
+		// Without "by", Kusto answers one row even over no rows.
+		order = append(order, newGroup(nil))
 	}
 	for _, g := range order {
 		row := append([]any(nil), g.keys...)
@@ -101,6 +86,33 @@ func (o *summarizeOp) apply(env *kqlEnv, in *kTable) (*kTable, error) {
 		out.rows = append(out.rows, row)
 	}
 	return out, nil
+}
+
+// groupRows sorts the rows of in into groups by the columns byIdx: the
+// first row of a group makes it with newGroup (given a copy of the row's
+// values of those columns), and every row, the first included, is passed to
+// add with its group. It returns the groups in the order of their first
+// rows, which is the order the fake answers in.
+func groupRows[G any](in *kTable, byIdx []int, newGroup func(keys []any) G, add func(g G, row []any, first bool)) []G {
+	var order []G
+	groups := map[string]G{}
+	keyVals := make([]any, len(byIdx))
+	var key []byte
+	in.each(func(row []any) bool {
+		for i, j := range byIdx {
+			keyVals[i] = row[j]
+		}
+		key = appendGroupKey(key[:0], keyVals)
+		g, seen := groups[string(key)]
+		if !seen {
+			g = newGroup(append([]any(nil), keyVals...))
+			groups[string(key)] = g
+			order = append(order, g)
+		}
+		add(g, row, !seen)
+		return true
+	})
+	return order
 }
 
 // argExtreme is summarize arg_max(Col, *) / arg_min(Col, *) by ...: per
@@ -165,29 +177,18 @@ func (o *summarizeOp) argExtreme(env *kqlEnv, in *kTable, byIdx []int) (*kTable,
 		by  any
 		row []any
 	}
-	var order []*best
-	groups := map[string]*best{}
-	keyVals := make([]any, len(byIdx))
-	var key []byte
-	in.each(func(row []any) bool {
-		for i, j := range byIdx {
-			keyVals[i] = row[j]
-		}
-		key = appendGroupKey(key[:0], keyVals)
+	newBest := func([]any) *best { return &best{row: make([]any, len(colIdx))} }
+	order := groupRows(in, byIdx, newBest, func(g *best, row []any, first bool) {
 		v := f(row)
-		g, seen := groups[string(key)]
-		if !seen {
-			g = &best{row: make([]any, len(colIdx))}
-			groups[string(key)] = g
-			order = append(order, g)
-		} else if c, ok := compare(v, g.by); !ok || (wantMax && c <= 0) || (!wantMax && c >= 0) {
-			return true
+		if !first {
+			if c, ok := compare(v, g.by); !ok || (wantMax && c <= 0) || (!wantMax && c >= 0) {
+				return
+			}
 		}
 		g.by = v
 		for i, j := range colIdx {
 			g.row[i] = row[j]
 		}
-		return true
 	})
 	out := &kTable{}
 	for i, j := range colIdx {
